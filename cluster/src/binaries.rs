@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::{Error, Result};
 
-/// Where Debian and Ubuntu install each major version's server programs.
+/// Parent folder of each major version's server programs on Debian and Ubuntu.
 const DEBIAN_ROOT: &str = "/usr/lib/postgresql";
 
 /// The server programs of one PostgreSQL installation.

@@ -16,7 +16,7 @@ const START_ATTEMPTS: usize = 3;
 
 /// One PostgreSQL cluster in its own folder of the state directory.
 ///
-/// The folder holds `cluster.json` (port and superuser credentials, readable by its owner only),
+/// The folder contains `cluster.json` (port and superuser credentials, readable by its owner only),
 /// `data/` (the data directory) and `log/server.log`.
 #[derive(Debug)]
 pub struct Cluster {
@@ -242,7 +242,7 @@ impl Cluster {
         self.binaries.major
     }
 
-    /// A libpq-style URL for a database of this cluster, with the superuser's password.
+    /// Returns a libpq-style URL for a database of this cluster, with the superuser's password.
     pub fn connection_string(&self, database: &str) -> String {
         let Credentials { user, password } = &self.metadata.credentials;
         format!(
@@ -339,7 +339,7 @@ fn read_metadata(root: &Path) -> Result<Option<Metadata>> {
         .map_err(|source| Error::InvalidMetadata { path, source })
 }
 
-/// Writes a file that only its owner may read, because it holds a password.
+/// Writes a file that only its owner may read, because it contains a password.
 fn write_private(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).map_err(Error::io(format!("failed to write {}", path.display())))?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))

@@ -7,7 +7,7 @@
 //!
 //! - [`binaries`] finds the PostgreSQL installation and checks for required extensions.
 //! - [`Cluster`] is one cluster in a state directory: create, start, stop, connect.
-//! - [`ClusterKind`] holds the server settings of each role.
+//! - [`ClusterKind`] decides the server settings of each role.
 //! - [`TempCluster`] is a throw-away cluster for tests, removed when the test process exits.
 //!
 //! This is its own crate, not part of `scenario`, so that the store and bus test suites can start

@@ -37,7 +37,7 @@ impl TempCluster {
     /// One cluster of this kind per test process, created on first use.
     ///
     /// Tests that share it must keep to their own databases, containers or queues, and must not
-    /// stop it; a test that restarts its server starts its own cluster.
+    /// stop it. A test that restarts its server starts its own cluster.
     pub fn shared(kind: ClusterKind) -> &'static TempCluster {
         static CONTROL: OnceLock<TempCluster> = OnceLock::new();
         static TARGET: OnceLock<TempCluster> = OnceLock::new();

@@ -1,0 +1,203 @@
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// PostgreSQL truncates identifiers longer than this many bytes (`NAMEDATALEN - 1`).
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// A class of action DBAgent can take; standing permissions are granted per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    CreateIndex,
+}
+
+/// A fix that a run proposes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProposedAction {
+    CreateIndex(CreateIndex),
+}
+
+impl ProposedAction {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            ProposedAction::CreateIndex(_) => ActionKind::CreateIndex,
+        }
+    }
+
+    /// Returns the statement DBAgent would run.
+    pub fn ddl(&self) -> &str {
+        match self {
+            ProposedAction::CreateIndex(index) => &index.ddl,
+        }
+    }
+}
+
+/// `CREATE INDEX CONCURRENTLY` of a btree index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CreateIndex {
+    pub schema: String,
+    pub table: String,
+    pub keys: Vec<IndexKey>,
+    /// `WHERE` clause of a partial index, as SQL produced by the statement parser.
+    pub predicate: Option<String>,
+    pub index_name: String,
+    pub ddl: String,
+}
+
+/// One key of an index: a column or an expression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IndexKey {
+    Column {
+        name: String,
+        descending: bool,
+    },
+    /// An expression as SQL produced by the statement parser, such as `lower(email)`.
+    Expression {
+        sql: String,
+    },
+}
+
+impl CreateIndex {
+    /// Builds the action with a deterministic name and its DDL.
+    pub fn new(
+        schema: &str,
+        table: &str,
+        keys: Vec<IndexKey>,
+        predicate: Option<String>,
+    ) -> CreateIndex {
+        let index_name = index_name(table, &keys);
+        let mut action = CreateIndex {
+            schema: schema.to_string(),
+            table: table.to_string(),
+            keys,
+            predicate,
+            index_name,
+            ddl: String::new(),
+        };
+        action.ddl = action.render_ddl();
+        action
+    }
+
+    /// Renders the statement with every identifier quoted and the table schema-qualified.
+    pub fn render_ddl(&self) -> String {
+        let keys: Vec<String> = self.keys.iter().map(IndexKey::render).collect();
+        let mut ddl = format!(
+            "CREATE INDEX CONCURRENTLY {} ON {}.{} ({})",
+            quote_identifier(&self.index_name),
+            quote_identifier(&self.schema),
+            quote_identifier(&self.table),
+            keys.join(", ")
+        );
+        if let Some(predicate) = &self.predicate {
+            ddl.push_str(&format!(" WHERE {predicate}"));
+        }
+        ddl
+    }
+}
+
+impl IndexKey {
+    fn render(&self) -> String {
+        match self {
+            IndexKey::Column { name, descending } => {
+                let direction = if *descending { " DESC" } else { "" };
+                format!("{}{direction}", quote_identifier(name))
+            }
+            IndexKey::Expression { sql } => format!("({sql})"),
+        }
+    }
+
+    fn name_part(&self) -> String {
+        match self {
+            IndexKey::Column { name, .. } => name.clone(),
+            IndexKey::Expression { sql } => sql
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>()
+                .split('_')
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("_"),
+        }
+    }
+}
+
+/// Names an index `idx_<table>_<key>_<key>`, cut to PostgreSQL's identifier limit on a
+/// character boundary, so that the same proposal always gets the same name.
+pub fn index_name(table: &str, keys: &[IndexKey]) -> String {
+    let mut name = format!("idx_{table}");
+    for key in keys {
+        name.push('_');
+        name.push_str(&key.name_part());
+    }
+    while name.len() > MAX_IDENTIFIER_BYTES {
+        name.pop();
+    }
+    name
+}
+
+/// Quotes an identifier as PostgreSQL's `quote_ident` does for any name: in double quotes, with
+/// embedded double quotes doubled.
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str) -> IndexKey {
+        IndexKey::Column {
+            name: name.to_string(),
+            descending: false,
+        }
+    }
+
+    #[test]
+    fn ddl_quotes_and_qualifies_everything() {
+        let action = CreateIndex::new("public", "orders", vec![column("customer_id")], None);
+        assert_eq!(action.index_name, "idx_orders_customer_id");
+        assert_eq!(
+            action.ddl,
+            r#"CREATE INDEX CONCURRENTLY "idx_orders_customer_id" ON "public"."orders" ("customer_id")"#
+        );
+    }
+
+    #[test]
+    fn hostile_names_stay_inside_quotes() {
+        let action = CreateIndex::new("s", "t\"; DROP TABLE x; --", vec![column("c")], None);
+        assert!(
+            action.ddl.contains(r#""t""; DROP TABLE x; --""#),
+            "{}",
+            action.ddl
+        );
+    }
+
+    #[test]
+    fn expression_and_predicate_render() {
+        let keys = vec![
+            IndexKey::Expression {
+                sql: "lower(email)".to_string(),
+            },
+            IndexKey::Column {
+                name: "created_at".to_string(),
+                descending: true,
+            },
+        ];
+        let action = CreateIndex::new("app", "users", keys, Some("role = 'admin'".to_string()));
+        assert_eq!(action.index_name, "idx_users_lower_email_created_at");
+        assert!(
+            action
+                .ddl
+                .ends_with(r#"((lower(email)), "created_at" DESC) WHERE role = 'admin'"#)
+        );
+    }
+
+    #[test]
+    fn long_names_fit_the_identifier_limit() {
+        let long = "a".repeat(80);
+        let name = index_name(&long, &[column("b")]);
+        assert_eq!(name.len(), MAX_IDENTIFIER_BYTES);
+    }
+}

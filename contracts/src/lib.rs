@@ -1,0 +1,41 @@
+//! Domain types and bus messages shared by every DBAgent component and the dashboard.
+//!
+//! The crate has no I/O and builds for `wasm32-unknown-unknown`, so the WASM dashboard and the
+//! REST API deserialize the same types. Each module is one concept of the design:
+//!
+//! - [`ids`]: typed identifiers.
+//! - [`server`], [`alert`], [`run`]: a monitored server, an alert about it, and the run that
+//!   handles the alert, with the run's state machine.
+//! - [`issue`], [`evidence`], [`action`]: what a run found, the facts behind it and the fix it
+//!   proposes.
+//! - [`instruction`], [`approval`]: standing permissions and a person's decision.
+//! - [`timeline`]: events shown on the timeline.
+//! - [`messages`]: the bus envelope and the `Trigger`, `Completion` and `Approval` messages.
+//! - [`schema`]: JSON Schemas of the bus messages, written to `contracts/schemas/`.
+
+pub mod action;
+pub mod alert;
+pub mod approval;
+pub mod evidence;
+pub mod ids;
+pub mod instruction;
+pub mod issue;
+pub mod messages;
+pub mod run;
+pub mod schema;
+pub mod server;
+pub mod timeline;
+
+pub use action::{ActionKind, CreateIndex, IndexKey, ProposedAction};
+pub use alert::{Alert, AlertSource};
+pub use approval::{ApprovalDecision, Decision};
+pub use evidence::Evidence;
+pub use ids::{AlertId, InstructionId, IssueId, MessageId, RunId, ServerId};
+pub use instruction::{Instruction, InstructionScope, Limits, TimeWindow};
+pub use issue::{Issue, IssueStatus, Resolution, ResolutionPath, Severity};
+pub use messages::{
+    Approval, Completion, CompletionOutcome, Envelope, SCHEMA_VERSION, Trigger, TriggerKind,
+};
+pub use run::{Run, RunState, RunStep, TransitionError};
+pub use server::Server;
+pub use timeline::{TimelineEvent, TimelineEventKind};
