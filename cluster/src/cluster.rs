@@ -53,27 +53,36 @@ struct Metadata {
 impl Cluster {
     /// Creates the cluster in `state_dir/<kind>` unless it exists, and starts it unless it runs.
     pub fn ensure(state_dir: &Path, kind: ClusterKind) -> Result<Cluster> {
-        let binaries = PgBinaries::locate()?;
-        for (extension, package) in kind.required_extensions() {
-            binaries.require_extension(extension, package)?;
-        }
-        let root = state_dir.join(kind.name());
-        let server_user = ServerUser::detect()?;
-
-        let mut cluster = match read_metadata(&root)? {
-            Some(metadata) => Cluster {
-                root,
-                kind,
-                metadata,
-                binaries,
-                server_user,
-            },
-            None => Cluster::create(root, kind, binaries, server_user)?,
+        let mut cluster = match Cluster::open(state_dir, kind)? {
+            Some(cluster) => cluster,
+            None => {
+                let root = state_dir.join(kind.name());
+                Cluster::create(root, kind, PgBinaries::locate()?, ServerUser::detect()?)?
+            }
         };
         if !cluster.is_running() {
             cluster.start()?;
         }
         Ok(cluster)
+    }
+
+    /// Opens the cluster in `state_dir/<kind>` without starting it; `None` when none was created.
+    pub fn open(state_dir: &Path, kind: ClusterKind) -> Result<Option<Cluster>> {
+        let root = state_dir.join(kind.name());
+        let Some(metadata) = read_metadata(&root)? else {
+            return Ok(None);
+        };
+        let binaries = PgBinaries::locate()?;
+        for (extension, package) in kind.required_extensions() {
+            binaries.require_extension(extension, package)?;
+        }
+        Ok(Some(Cluster {
+            root,
+            kind,
+            metadata,
+            binaries,
+            server_user: ServerUser::detect()?,
+        }))
     }
 
     fn create(
@@ -82,6 +91,9 @@ impl Cluster {
         binaries: PgBinaries,
         server_user: ServerUser,
     ) -> Result<Cluster> {
+        for (extension, package) in kind.required_extensions() {
+            binaries.require_extension(extension, package)?;
+        }
         tracing::info!(dir = %root.display(), kind = kind.name(), "creating PostgreSQL cluster");
         let log_dir = root.join("log");
         fs::create_dir_all(&log_dir)
