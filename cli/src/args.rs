@@ -1,0 +1,134 @@
+//! Command-line arguments: the one place where DBAgent reads its settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dbagent",
+    version,
+    about = "An autonomous agent for PostgreSQL"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory for the local clusters, their credentials and workload logs.
+    #[arg(
+        long,
+        env = "DBAGENT_STATE_DIR",
+        default_value = ".dbagent",
+        global = true
+    )]
+    pub state_dir: PathBuf,
+
+    /// vCores assigned to the target server; its CPU percentage is relative to them
+    /// [default: all cores of this machine].
+    #[arg(long, env = "DBAGENT_TARGET_VCORES", global = true)]
+    pub vcores: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the control and target clusters, seed the scenario data and show the status.
+    Up(UpArgs),
+    /// Stop running workloads and both clusters.
+    Down,
+    /// Show each cluster with its port and CPU, and the running workloads.
+    Status(StatusArgs),
+    /// Create the shop schema in the target and load its data (skipped when already loaded).
+    Seed(SeedArgs),
+    /// Run, start or stop a named workload.
+    #[command(subcommand)]
+    Workload(WorkloadCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub seed: SeedArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Rows in `orders`; the other tables scale with it.
+    #[arg(long, default_value_t = scenario::scale::DEFAULT_ORDERS)]
+    pub orders: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON, including a connection string for each cluster.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Seconds over which CPU is measured.
+    #[arg(long, default_value_t = 1.0)]
+    pub interval: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkloadCommand {
+    /// Start a workload in the background; `dbagent workload stop` ends it.
+    Start(WorkloadArgs),
+    /// Stop one background workload, or all of them.
+    Stop {
+        /// Workload to stop [default: all].
+        name: Option<String>,
+    },
+    /// Run a workload in the foreground until Ctrl-C or the duration ends.
+    Run(WorkloadArgs),
+    /// Drive the same load with pgbench and a custom script, in the foreground.
+    Pgbench(PgbenchArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct WorkloadArgs {
+    /// Workload name: `orders-by-customer` or `shipments-by-tracking`.
+    pub name: String,
+
+    /// Server to load, as a libpq URL [default: the local target's `shop` database].
+    #[arg(long, env = "DBAGENT_WORKLOAD_DSN")]
+    pub dsn: Option<String>,
+
+    /// Concurrent sessions.
+    #[arg(long, default_value_t = scenario::workload::DEFAULT_SESSIONS)]
+    pub concurrency: usize,
+
+    /// Statements per second across all sessions.
+    #[arg(long, default_value_t = scenario::workload::DEFAULT_RATE)]
+    pub rate: f64,
+
+    /// Seconds to run [default: until stopped].
+    #[arg(long)]
+    pub duration: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PgbenchArgs {
+    /// Workload name: `orders-by-customer` or `shipments-by-tracking`.
+    pub name: String,
+
+    /// Server to load, as a libpq URL [default: the local target's `shop` database].
+    #[arg(long)]
+    pub dsn: Option<String>,
+
+    /// Clients (pgbench `--client`).
+    #[arg(long, default_value_t = scenario::workload::DEFAULT_SESSIONS as u32)]
+    pub concurrency: u32,
+
+    /// Transactions per second across all clients (pgbench `--rate`).
+    #[arg(long, default_value_t = scenario::workload::DEFAULT_RATE)]
+    pub rate: f64,
+
+    /// Seconds to run (pgbench `--time`).
+    #[arg(long, default_value_t = 60)]
+    pub duration: u64,
+}
