@@ -25,6 +25,11 @@ impl PgBinaries {
             Some(dir) => PathBuf::from(dir),
             None => newest_debian_bin_dir().ok_or_else(|| missing("initdb", DEBIAN_ROOT))?,
         };
+        PgBinaries::in_dir(bin_dir)
+    }
+
+    /// Uses the installation whose server programs are in `bin_dir`.
+    pub fn in_dir(bin_dir: PathBuf) -> Result<PgBinaries> {
         for program in ["initdb", "pg_ctl", "postgres"] {
             if !bin_dir.join(program).is_file() {
                 return Err(missing(program, &bin_dir.display().to_string()));
@@ -109,4 +114,49 @@ fn share_dir(bin_dir: &Path, major: u32) -> PathBuf {
         .filter(|output| output.status.success())
         .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
     from_pg_config.unwrap_or_else(|| PathBuf::from(format!("/usr/share/postgresql/{major}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_server_names_the_package() {
+        let empty = tempfile::tempdir().unwrap();
+
+        let error = PgBinaries::in_dir(empty.path().to_path_buf()).unwrap_err();
+
+        assert!(matches!(error, Error::MissingBinary { .. }), "{error}");
+        assert!(
+            error.to_string().contains("apt-get install -y postgresql"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn missing_extension_names_the_package() {
+        let binaries = PgBinaries::locate().unwrap();
+
+        let error = binaries
+            .require_extension("no_such_extension", "postgresql-{major}-no-such")
+            .unwrap_err();
+
+        let package = format!("postgresql-{}-no-such", binaries.major);
+        assert!(error.to_string().contains(&package), "{error}");
+    }
+
+    #[test]
+    fn installed_extensions_pass() {
+        let binaries = PgBinaries::locate().unwrap();
+        assert!(
+            binaries
+                .require_extension("pg_stat_statements", "postgresql-contrib")
+                .is_ok()
+        );
+        assert!(
+            binaries
+                .require_extension("hypopg", "postgresql-{major}-hypopg")
+                .is_ok()
+        );
+    }
 }
