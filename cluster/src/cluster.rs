@@ -5,6 +5,7 @@ use std::process::Command;
 
 use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
+use tokio_postgres::error::SqlState;
 
 use crate::os_user::ServerUser;
 use crate::{ClusterKind, Error, PgBinaries, Result, ports};
@@ -289,9 +290,19 @@ impl Cluster {
             .is_some();
         if !exists {
             let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-            client
+            let created = client
                 .batch_execute(&format!("CREATE DATABASE {quoted}"))
-                .await?;
+                .await;
+            // Another caller may create it between the check and the CREATE: both outcomes
+            // leave the database in place.
+            if let Err(error) = created {
+                let code = error.code();
+                let raced = code == Some(&SqlState::DUPLICATE_DATABASE)
+                    || code == Some(&SqlState::UNIQUE_VIOLATION);
+                if !raced {
+                    return Err(error.into());
+                }
+            }
         }
         drop(client);
         let _ = connection.await;
