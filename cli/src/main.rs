@@ -2,6 +2,7 @@
 //! workloads against any PostgreSQL server.
 
 mod args;
+mod background;
 mod commands;
 mod stack;
 mod status;

@@ -13,7 +13,7 @@ use crate::workload_process;
 pub struct Status {
     pub state_dir: String,
     pub clusters: Vec<ClusterStatus>,
-    pub workloads: Vec<workload_process::WorkloadStatus>,
+    pub workloads: Vec<crate::background::ProcessStatus>,
 }
 
 #[derive(Debug, Serialize)]
