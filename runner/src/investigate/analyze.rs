@@ -1,0 +1,166 @@
+//! The analysis of one hot statement: parse, plan, find sequential scans, evaluate candidate
+//! indexes on each scanned table, and decide.
+
+use contracts::{CreateIndex, Evidence, ProposedAction};
+use tokio_postgres::Client;
+
+use super::catalog::{TableInfo, load_table};
+use super::choice::Choice;
+use super::delta::{Deltas, StatementDelta};
+use super::error::Result;
+use super::findings::{Finding, Verdict, describe, severity};
+use super::options::InvestigateOptions;
+use super::plan::{GenericPlan, PlanLimits, plan_generic, render_plan, seq_scans};
+use super::statement::parse_statement;
+
+/// The result of analyzing one sequentially scanned table.
+pub(super) enum TableOutcome {
+    Evaluated(Choice),
+    Rejected(Verdict),
+}
+
+/// Analyzes statements of one window against one target connection.
+pub struct Analyzer<'a> {
+    pub client: &'a Client,
+    pub options: &'a InvestigateOptions,
+    pub limits: PlanLimits,
+    pub deltas: &'a Deltas,
+}
+
+impl Analyzer<'_> {
+    /// Analyzes one statement. Failures become the finding's verdict, so that the caller can
+    /// go on with the next statement.
+    pub async fn analyze(&self, statement: &StatementDelta) -> Finding {
+        let mut evidence = self.base_evidence(statement);
+        let (verdict, action) = match self.examine(statement, &mut evidence).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::warn!(query_id = statement.key.query_id, %error, "analysis failed");
+                let retryable = error.is_retryable();
+                let reason = error.to_string();
+                (Verdict::Failed { reason, retryable }, None)
+            }
+        };
+        let action = action.map(ProposedAction::CreateIndex);
+        let large_scan = evidence.cost_before.is_some()
+            && evidence.seq_scans_in_window.is_some()
+            && !matches!(
+                verdict,
+                Verdict::TableTooSmall { .. } | Verdict::NoSequentialScan
+            );
+        let (title, summary) = describe(&verdict, &evidence, action.as_ref());
+        Finding {
+            severity: severity(statement.share_of_time_pct, large_scan),
+            title,
+            summary,
+            evidence,
+            proposed_action: action,
+            verdict,
+        }
+    }
+
+    fn base_evidence(&self, statement: &StatementDelta) -> Evidence {
+        let seconds = self.deltas.window.seconds();
+        Evidence {
+            statement: statement.query.clone(),
+            query_id: Some(statement.key.query_id),
+            window_seconds: seconds,
+            calls_per_second: statement.calls as f64 / seconds,
+            mean_time_ms: statement.mean_time_ms(),
+            share_of_time_pct: statement.share_of_time_pct,
+            rows_per_call: statement.rows_per_call(),
+            ..Evidence::default()
+        }
+    }
+
+    async fn examine(
+        &self,
+        statement: &StatementDelta,
+        evidence: &mut Evidence,
+    ) -> Result<(Verdict, Option<CreateIndex>)> {
+        let parsed = match parse_statement(&statement.query) {
+            Ok(parsed) => parsed,
+            Err(reason) => return Ok((Verdict::NotAnalyzed { reason }, None)),
+        };
+        let mut tables = Vec::new();
+        for relation in &parsed.relations {
+            tables.push(load_table(self.client, relation).await?);
+        }
+        let before = match plan_generic(self.client, &parsed, self.limits).await {
+            Ok(plan) => plan,
+            Err(error) => {
+                let reason = format!("PostgreSQL could not plan it ({error})");
+                return Ok((Verdict::PlanFailed { reason }, None));
+            }
+        };
+        evidence.plan_before = Some(render_plan(&before));
+        evidence.cost_before = Some(before.total_cost);
+
+        let scanned = self.scanned_tables(&before, &tables);
+        let Some(largest) = scanned.first() else {
+            return Ok((Verdict::NoSequentialScan, None));
+        };
+        self.fill_table_evidence(evidence, largest);
+
+        let mut best: Option<Choice> = None;
+        let mut rejections = Vec::new();
+        for table in &scanned {
+            let outcome = self
+                .examine_table(&parsed, &tables, table, &before, &mut evidence.notes)
+                .await?;
+            match outcome {
+                TableOutcome::Evaluated(choice) => {
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| choice.reduction_pct > b.reduction_pct)
+                    {
+                        best = Some(choice);
+                    }
+                }
+                TableOutcome::Rejected(verdict) => rejections.push(verdict),
+            }
+        }
+        Ok(self.decide(best, rejections, evidence))
+    }
+
+    /// Returns the tables the plan scans sequentially, largest first.
+    fn scanned_tables(&self, plan: &GenericPlan, tables: &[Option<TableInfo>]) -> Vec<TableInfo> {
+        let mut scanned: Vec<TableInfo> = Vec::new();
+        for scan in seq_scans(plan) {
+            let found = tables
+                .iter()
+                .flatten()
+                .find(|table| table.name.schema == scan.schema && table.name.name == scan.relation);
+            if let Some(table) = found
+                && !scanned.iter().any(|known| known.oid == table.oid)
+            {
+                scanned.push(table.clone());
+            }
+        }
+        scanned.sort_by_key(|table| {
+            let size = self.deltas.tables.get(&table.name);
+            std::cmp::Reverse(size.map_or(0, |delta| delta.current.size_bytes))
+        });
+        scanned
+    }
+
+    pub(super) fn fill_table_evidence(&self, evidence: &mut Evidence, table: &TableInfo) {
+        evidence.table = Some(table.name.to_string());
+        let Some(delta) = self.deltas.tables.get(&table.name) else {
+            return;
+        };
+        evidence.table_size_bytes = Some(delta.current.size_bytes.max(0) as u64);
+        evidence.table_rows = Some(estimated_rows(delta));
+        evidence.seq_scans_in_window = Some(delta.seq_scan as u64);
+        evidence.table_writes_per_second = Some(delta.writes as f64 / self.deltas.window.seconds());
+    }
+}
+
+/// Returns the planner's row estimate, or the live row count before the first ANALYZE.
+pub(super) fn estimated_rows(delta: &super::delta::TableDelta) -> u64 {
+    if delta.current.estimated_rows >= 0.0 {
+        delta.current.estimated_rows as u64
+    } else {
+        delta.current.n_live_tup.max(0) as u64
+    }
+}

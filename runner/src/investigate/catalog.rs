@@ -1,0 +1,137 @@
+//! Catalog lookups: the table a statement names, its columns and its existing indexes.
+
+use contracts::action::quote_identifier;
+use tokio_postgres::{Client, Row};
+
+use super::error::{Error, Result};
+use super::expression::canonical_expression;
+use super::snapshot::TableName;
+use super::statement::RelationRef;
+
+/// A table as the catalog describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableInfo {
+    pub oid: u32,
+    pub name: TableName,
+    /// `pg_class.relkind`: `r` for a table, `p` partitioned, `f` foreign, `v` view.
+    pub kind: String,
+    /// Column numbers (`attnum`) and names.
+    pub columns: Vec<(i16, String)>,
+    pub indexes: Vec<ExistingIndex>,
+}
+
+/// An index that exists on a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExistingIndex {
+    pub name: String,
+    /// Access method, such as `btree` or `gist`.
+    pub method: String,
+    pub valid: bool,
+    pub partial: bool,
+    pub keys: Vec<ExistingKey>,
+}
+
+/// A key of an existing index: a column number, or an expression in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExistingKey {
+    Column(i16),
+    Expression(String),
+}
+
+impl TableInfo {
+    pub fn column_number(&self, name: &str) -> Option<i16> {
+        self.columns
+            .iter()
+            .find(|(_, column)| column == name)
+            .map(|(number, _)| *number)
+    }
+
+    pub fn has_columns(&self, names: &[&str]) -> bool {
+        names.iter().all(|name| self.column_number(name).is_some())
+    }
+}
+
+const COLUMNS_SQL: &str = "
+    SELECT attnum, attname::text FROM pg_attribute
+    WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped
+    ORDER BY attnum";
+
+const INDEXES_SQL: &str = "
+    SELECT ic.relname::text, am.amname::text, i.indisvalid, i.indpred IS NOT NULL,
+           i.indkey::int2[],
+           ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+                 FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k)
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_am am ON am.oid = ic.relam
+    WHERE i.indrelid = $1
+    ORDER BY ic.relname";
+
+/// Looks a relation up as the statement names it: with its own schema, or through the
+/// session's search_path. Returns `None` when no such relation exists.
+pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Option<TableInfo>> {
+    // The name goes to to_regclass as a bind value; quoting makes it one identifier each.
+    let qualified = match &relation.schema {
+        Some(schema) => format!(
+            "{}.{}",
+            quote_identifier(schema),
+            quote_identifier(&relation.name)
+        ),
+        None => quote_identifier(&relation.name),
+    };
+    let action = format!("look up table {qualified}");
+    let row = client
+        .query_opt(
+            "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.oid = to_regclass($1)",
+            &[&qualified],
+        )
+        .await
+        .map_err(Error::database(&action))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+
+    let oid: u32 = row.get(0);
+    let columns = client
+        .query(COLUMNS_SQL, &[&oid])
+        .await
+        .map_err(Error::database(&action))?;
+    let indexes = client
+        .query(INDEXES_SQL, &[&oid])
+        .await
+        .map_err(Error::database(&action))?;
+    Ok(Some(TableInfo {
+        oid,
+        name: TableName {
+            schema: row.get(1),
+            name: row.get(2),
+        },
+        kind: row.get(3),
+        columns: columns.iter().map(|r| (r.get(0), r.get(1))).collect(),
+        indexes: indexes.iter().map(existing_index).collect(),
+    }))
+}
+
+fn existing_index(row: &Row) -> ExistingIndex {
+    let numbers: Vec<i16> = row.get(4);
+    let definitions: Vec<String> = row.get(5);
+    let keys = definitions
+        .iter()
+        .enumerate()
+        .map(|(position, definition)| match numbers.get(position) {
+            Some(&number) if number != 0 => ExistingKey::Column(number),
+            _ => ExistingKey::Expression(
+                canonical_expression(definition).unwrap_or_else(|| definition.clone()),
+            ),
+        })
+        .collect();
+    ExistingIndex {
+        name: row.get(0),
+        method: row.get(1),
+        valid: row.get(2),
+        partial: row.get(3),
+        keys,
+    }
+}

@@ -1,0 +1,102 @@
+//! The choice among evaluated candidates: the largest cost cut, unless a narrower index comes
+//! close, because every extra key makes the index larger and its upkeep dearer.
+
+use super::catalog::TableInfo;
+use super::hypothetical::Evaluation;
+use super::statement::FilterTarget;
+
+/// An evaluated candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub table: TableInfo,
+    pub keys: Vec<FilterTarget>,
+    pub evaluation: Evaluation,
+    /// `(cost before - cost with index) / cost before`, 0 to 100.
+    pub reduction_pct: f64,
+}
+
+/// Returns the planned-cost cut in percent, or 0 when the cost before is not positive.
+pub fn reduction_pct(cost_before: f64, cost_after: f64) -> f64 {
+    if cost_before.is_nan() || cost_after.is_nan() || cost_before <= 0.0 {
+        return 0.0;
+    }
+    ((cost_before - cost_after) / cost_before * 100.0).max(0.0)
+}
+
+/// Picks the index into `candidates` of the one to propose: the fewest keys among those
+/// within `narrower_within_pct` points of the largest cut, then the largest cut.
+pub fn choose(candidates: &[Choice], narrower_within_pct: f64) -> Option<usize> {
+    let best = candidates
+        .iter()
+        .map(|choice| choice.reduction_pct)
+        .fold(f64::NEG_INFINITY, f64::max);
+    candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, choice)| choice.reduction_pct >= best - narrower_within_pct)
+        .min_by(|(_, a), (_, b)| {
+            a.keys
+                .len()
+                .cmp(&b.keys.len())
+                .then(b.reduction_pct.total_cmp(&a.reduction_pct))
+        })
+        .map(|(position, _)| position)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::investigate::plan::GenericPlan;
+    use crate::investigate::snapshot::TableName;
+
+    fn choice(width: usize, reduction_pct: f64) -> Choice {
+        Choice {
+            table: TableInfo {
+                oid: 1,
+                name: TableName {
+                    schema: "public".into(),
+                    name: "t".into(),
+                },
+                kind: "r".into(),
+                columns: Vec::new(),
+                indexes: Vec::new(),
+            },
+            keys: (0..width)
+                .map(|i| FilterTarget::Column(format!("c{i}")))
+                .collect(),
+            evaluation: Evaluation {
+                plan: GenericPlan {
+                    json: serde_json::Value::Null,
+                    total_cost: 1.0,
+                },
+                index_bytes: 0,
+            },
+            reduction_pct,
+        }
+    }
+
+    #[test]
+    fn narrower_index_wins_when_close() {
+        let candidates = [choice(2, 99.0), choice(1, 96.0), choice(3, 99.5)];
+        assert_eq!(choose(&candidates, 5.0), Some(1));
+    }
+
+    #[test]
+    fn wider_index_wins_when_much_better() {
+        let candidates = [choice(1, 60.0), choice(2, 98.0)];
+        assert_eq!(choose(&candidates, 5.0), Some(1));
+    }
+
+    #[test]
+    fn no_candidates_no_choice() {
+        assert_eq!(choose(&[], 5.0), None);
+    }
+
+    #[test]
+    fn reduction_handles_odd_costs() {
+        assert_eq!(reduction_pct(200.0, 50.0), 75.0);
+        assert_eq!(reduction_pct(0.0, 50.0), 0.0);
+        assert_eq!(reduction_pct(100.0, 150.0), 0.0);
+        assert_eq!(reduction_pct(f64::NAN, 1.0), 0.0);
+    }
+}

@@ -1,0 +1,138 @@
+//! The entry points: observe a window, rank statements, analyze the hottest ones.
+
+use tokio_postgres::Client;
+use tracing::Instrument;
+
+use super::analyze::Analyzer;
+use super::delta::{Window, compute_deltas};
+use super::error::{Error, Result};
+use super::findings::{Finding, Investigation};
+use super::hypothetical::ensure_hypopg;
+use super::options::InvestigateOptions;
+use super::plan::PlanLimits;
+use super::snapshot::{Snapshot, take_snapshot};
+
+/// Observes the current database for `options.window` and investigates what ran.
+///
+/// When the counters were reset during the window and `options.retry_after_reset` is set, one
+/// more window is observed, and the first is listed in `discarded_windows`.
+///
+/// The client must not run other queries meanwhile: the analysis opens and ends transactions
+/// on it and creates HypoPG hypothetical indexes, which belong to the session.
+pub async fn investigate(client: &Client, options: &InvestigateOptions) -> Result<Investigation> {
+    let span = tracing::info_span!("investigate", window_seconds = options.window.as_secs_f64());
+    async {
+        // Check before waiting, so that a missing extension fails fast.
+        let server_version = server_version(client).await?;
+        ensure_hypopg(client, server_version).await?;
+
+        let mut discarded = Vec::new();
+        loop {
+            let before = take_snapshot(client).await?;
+            tokio::time::sleep(options.window).await;
+            let after = take_snapshot(client).await?;
+            let retry = discarded.is_empty() && options.retry_after_reset;
+            match compute_deltas(&before, &after) {
+                Err(reset) if retry => {
+                    tracing::warn!(%reset, "counters were reset during the window; observing another");
+                    discarded.push(reset);
+                }
+                _ => {
+                    let mut investigation =
+                        investigate_between(client, &before, &after, options).await?;
+                    investigation.discarded_windows = discarded;
+                    return Ok(investigation);
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Investigates the window between two snapshots the caller took with [`take_snapshot`].
+pub async fn investigate_between(
+    client: &Client,
+    before: &Snapshot,
+    after: &Snapshot,
+    options: &InvestigateOptions,
+) -> Result<Investigation> {
+    let deltas = match compute_deltas(before, after) {
+        Ok(deltas) => deltas,
+        Err(reset) => {
+            tracing::warn!(%reset, "counters were reset during the window");
+            return Ok(Investigation {
+                window: Window {
+                    started_at: before.taken_at,
+                    ended_at: after.taken_at,
+                },
+                counter_reset: Some(reset),
+                discarded_windows: Vec::new(),
+                statements: Vec::new(),
+                findings: Vec::new(),
+            });
+        }
+    };
+    let server_version = server_version(client).await?;
+    ensure_hypopg(client, server_version).await?;
+
+    let analyzer = Analyzer {
+        client,
+        options,
+        limits: PlanLimits {
+            statement_timeout: options.statement_timeout,
+            lock_timeout: options.lock_timeout,
+            server_version,
+        },
+        deltas: &deltas,
+    };
+    let hot = deltas
+        .statements
+        .iter()
+        .filter(|statement| statement.share_of_time_pct >= options.min_share_pct)
+        .take(options.top_statements);
+    let mut findings = Vec::new();
+    for statement in hot {
+        let finding = analyzer.analyze(statement).await;
+        tracing::debug!(
+            query_id = statement.key.query_id,
+            verdict = ?finding.verdict,
+            "statement analyzed"
+        );
+        findings.push(finding);
+    }
+    add_hottest_to_refusals(&mut findings);
+
+    Ok(Investigation {
+        window: deltas.window,
+        counter_reset: None,
+        discarded_windows: Vec::new(),
+        statements: deltas.statements,
+        findings,
+    })
+}
+
+/// Names the statement that costs the most in the notes of every other finding without a
+/// proposal, so that a refusal never hides where the time goes.
+fn add_hottest_to_refusals(findings: &mut [Finding]) {
+    let Some((hottest, rest)) = findings.split_first_mut() else {
+        return;
+    };
+    let note = format!(
+        "The statement that costs the most in this window is {} with {:.1} % of execution time: {}",
+        hottest.evidence.query_id.unwrap_or_default(),
+        hottest.evidence.share_of_time_pct,
+        hottest.evidence.statement
+    );
+    for finding in rest.iter_mut().filter(|f| f.proposed_action.is_none()) {
+        finding.evidence.notes.push(note.clone());
+    }
+}
+
+async fn server_version(client: &Client) -> Result<i32> {
+    let row = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .map_err(Error::database("read server_version_num"))?;
+    Ok(row.get(0))
+}

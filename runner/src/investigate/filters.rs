@@ -1,0 +1,218 @@
+//! A walk over FROM lists, WHERE clauses and join conditions that collects the tables and the
+//! indexable filters of a statement, scope by scope.
+
+use std::collections::HashSet;
+
+use pg_query::NodeEnum;
+use pg_query::protobuf::{self, AExprKind, BoolExprType, Node, RangeVar, SelectStmt};
+
+use super::expression::{ColumnName, Operand, classify, index_expression_sql};
+use super::statement::{Comparison, Filter, FilterTarget, RelationRef};
+
+/// The relations in one FROM list, by index into the walker's relation list.
+type Scope = Vec<usize>;
+
+/// Collects relations and filters.
+///
+/// NOTE: conditions under OR and NOT are not collected, so a statement whose only filters sit
+/// in an OR gets no candidate even where a BitmapOr over two indexes would help.
+#[derive(Debug, Default)]
+pub struct FilterWalker {
+    relations: Vec<RelationRef>,
+    filters: Vec<Filter>,
+    cte_names: HashSet<String>,
+}
+
+impl FilterWalker {
+    pub fn finish(self) -> (Vec<RelationRef>, Vec<Filter>) {
+        (self.relations, self.filters)
+    }
+
+    /// Walks a SELECT with its CTEs and set operations; subqueries get scopes of their own.
+    pub fn walk_select(&mut self, select: &SelectStmt) {
+        if let Some(with) = &select.with_clause {
+            for cte in &with.ctes {
+                if let Some(NodeEnum::CommonTableExpr(cte)) = &cte.node {
+                    self.cte_names.insert(cte.ctename.clone());
+                    if let Some(NodeEnum::SelectStmt(query)) =
+                        cte.ctequery.as_deref().and_then(|n| n.node.as_ref())
+                    {
+                        self.walk_select(query);
+                    }
+                }
+            }
+        }
+        for branch in [&select.larg, &select.rarg].into_iter().flatten() {
+            self.walk_select(branch);
+        }
+        let mut scope = Scope::new();
+        for item in &select.from_clause {
+            self.walk_from_item(item, &mut scope);
+        }
+        if let Some(condition) = &select.where_clause {
+            self.walk_condition(condition, &scope);
+        }
+    }
+
+    /// Walks the target and FROM (UPDATE) or USING (DELETE) list of a data-modifying statement.
+    pub fn walk_modify(&mut self, target: Option<&RangeVar>, from: &[Node], condition: &Node) {
+        let mut scope = Scope::new();
+        if let Some(target) = target {
+            self.add_relation(target, &mut scope);
+        }
+        for item in from {
+            self.walk_from_item(item, &mut scope);
+        }
+        self.walk_condition(condition, &scope);
+    }
+
+    fn walk_from_item(&mut self, item: &Node, scope: &mut Scope) {
+        match &item.node {
+            Some(NodeEnum::RangeVar(range)) => self.add_relation(range, scope),
+            Some(NodeEnum::JoinExpr(join)) => {
+                for side in [&join.larg, &join.rarg].into_iter().flatten() {
+                    self.walk_from_item(side, scope);
+                }
+                if let Some(quals) = &join.quals {
+                    self.walk_condition(quals, scope);
+                }
+            }
+            Some(NodeEnum::RangeSubselect(sub)) => {
+                if let Some(NodeEnum::SelectStmt(select)) =
+                    sub.subquery.as_deref().and_then(|n| n.node.as_ref())
+                {
+                    self.walk_select(select);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Records a table, unless the name is a CTE of the statement.
+    fn add_relation(&mut self, range: &RangeVar, scope: &mut Scope) {
+        if range.schemaname.is_empty() && self.cte_names.contains(&range.relname) {
+            return;
+        }
+        self.relations.push(RelationRef {
+            schema: Some(range.schemaname.clone()).filter(|s| !s.is_empty()),
+            name: range.relname.clone(),
+            alias: range.alias.as_ref().map(|alias| alias.aliasname.clone()),
+        });
+        scope.push(self.relations.len() - 1);
+    }
+
+    fn walk_condition(&mut self, condition: &Node, scope: &Scope) {
+        match &condition.node {
+            Some(NodeEnum::BoolExpr(expr)) if expr.boolop == BoolExprType::AndExpr as i32 => {
+                for arg in &expr.args {
+                    self.walk_condition(arg, scope);
+                }
+            }
+            Some(NodeEnum::AExpr(expr)) => self.add_comparison(expr, scope),
+            Some(NodeEnum::SubLink(link)) => {
+                if let Some(NodeEnum::SelectStmt(select)) =
+                    link.subselect.as_deref().and_then(|n| n.node.as_ref())
+                {
+                    self.walk_select(select);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn add_comparison(&mut self, expr: &protobuf::AExpr, scope: &Scope) {
+        let (Some(left), Some(right)) = (expr.lexpr.as_deref(), expr.rexpr.as_deref()) else {
+            return;
+        };
+        let Some(comparison) = comparison_of(expr) else {
+            return;
+        };
+        match (classify(left), classify(right)) {
+            (Operand::Column(a), Operand::Column(b)) if comparison == Comparison::Equality => {
+                // A join condition: either side may be the inner side of a nested loop.
+                self.add_filter(Operand::Column(a), comparison, scope);
+                self.add_filter(Operand::Column(b), comparison, scope);
+            }
+            (operand, Operand::Value) => self.add_filter(operand, comparison, scope),
+            (Operand::Value, operand) if expr.kind == AExprKind::AexprOp as i32 => {
+                self.add_filter(operand, comparison, scope)
+            }
+            _ => {}
+        }
+    }
+
+    fn add_filter(&mut self, operand: Operand, comparison: Comparison, scope: &Scope) {
+        let (target, columns) = match operand {
+            Operand::Column(column) => (FilterTarget::Column(column.name.clone()), vec![column]),
+            Operand::Expression { node, columns } => {
+                let Some(sql) = index_expression_sql(&node) else {
+                    return;
+                };
+                let names = columns.iter().map(|c| c.name.clone()).collect();
+                (
+                    FilterTarget::Expression {
+                        sql,
+                        columns: names,
+                    },
+                    columns,
+                )
+            }
+            Operand::Value | Operand::Other => return,
+        };
+        let Some(relations) = self.owners(&columns, scope) else {
+            return;
+        };
+        let filter = Filter {
+            relations,
+            target,
+            comparison,
+        };
+        if !self.filters.contains(&filter) {
+            self.filters.push(filter);
+        }
+    }
+
+    /// Returns the scope's relations that the columns may belong to: the one their common
+    /// qualifier names, or all of the scope when no column is qualified. Returns `None` when
+    /// the columns name different tables, or a qualifier outside this scope.
+    fn owners(&self, columns: &[ColumnName], scope: &Scope) -> Option<Vec<usize>> {
+        let qualifiers: HashSet<Option<&str>> =
+            columns.iter().map(|c| c.qualifier.as_deref()).collect();
+        if qualifiers.len() != 1 {
+            return None;
+        }
+        match qualifiers.into_iter().next().flatten() {
+            None => Some(scope.clone()).filter(|scope| !scope.is_empty()),
+            Some(qualifier) => scope
+                .iter()
+                .copied()
+                .find(|&index| self.answers_to(index, qualifier))
+                .map(|index| vec![index]),
+        }
+    }
+
+    /// Checks whether a qualifier refers to a relation: its alias, or its name when it has none.
+    fn answers_to(&self, index: usize, qualifier: &str) -> bool {
+        let relation = &self.relations[index];
+        match &relation.alias {
+            Some(alias) => alias == qualifier,
+            None => relation.name == qualifier,
+        }
+    }
+}
+
+/// Maps an operator expression to a comparison a btree can serve, or `None`.
+fn comparison_of(expr: &protobuf::AExpr) -> Option<Comparison> {
+    let operator = expr.name.last().and_then(|name| match &name.node {
+        Some(NodeEnum::String(text)) => Some(text.sval.as_str()),
+        _ => None,
+    })?;
+    let kind = AExprKind::try_from(expr.kind).ok()?;
+    match (kind, operator) {
+        (AExprKind::AexprOp, "=") => Some(Comparison::Equality),
+        (AExprKind::AexprOp, "<" | "<=" | ">" | ">=") => Some(Comparison::Range),
+        (AExprKind::AexprIn, "=") | (AExprKind::AexprOpAny, "=") => Some(Comparison::List),
+        (AExprKind::AexprBetween | AExprKind::AexprBetweenSym, _) => Some(Comparison::Range),
+        _ => None,
+    }
+}

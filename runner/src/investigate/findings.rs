@@ -1,0 +1,173 @@
+//! The result of an investigation: one finding per hot statement, with evidence, a verdict,
+//! a severity and, when an index helps, the proposed action.
+
+use contracts::{Evidence, ProposedAction, Severity};
+
+use super::delta::{CounterReset, StatementDelta, Window};
+
+/// The result of an investigation over one observation window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Investigation {
+    pub window: Window,
+    /// A reset of the counters during `window`. When set, `statements` and `findings` are
+    /// empty, because deltas across a reset are meaningless.
+    pub counter_reset: Option<CounterReset>,
+    /// Earlier windows that were discarded because of a reset, oldest first.
+    pub discarded_windows: Vec<CounterReset>,
+    /// Every statement that ran in the window, most execution time first.
+    pub statements: Vec<StatementDelta>,
+    /// One finding per analyzed statement, in the order of `statements`.
+    pub findings: Vec<Finding>,
+}
+
+impl Investigation {
+    /// Returns the finding with a proposed action on the statement with the most execution
+    /// time, if any finding has one.
+    pub fn top_proposal(&self) -> Option<&Finding> {
+        self.findings
+            .iter()
+            .find(|finding| finding.proposed_action.is_some())
+    }
+
+    /// Returns the statement with the most execution time in the window.
+    pub fn most_expensive(&self) -> Option<&StatementDelta> {
+        self.statements.first()
+    }
+
+    /// Returns the finding about a statement, by `pg_stat_statements.queryid`.
+    pub fn finding(&self, query_id: i64) -> Option<&Finding> {
+        self.findings
+            .iter()
+            .find(|f| f.evidence.query_id == Some(query_id))
+    }
+}
+
+/// The investigation of one statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub severity: Severity,
+    /// One line, such as "Missing index on public.invoices (account_ref)".
+    pub title: String,
+    /// One or two sentences: what the statement costs and what to do about it.
+    pub summary: String,
+    pub evidence: Evidence,
+    pub proposed_action: Option<ProposedAction>,
+    pub verdict: Verdict,
+}
+
+/// The reason an index was or was not proposed for a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    IndexProposed,
+    /// The statement is not one plain SELECT, or UPDATE or DELETE with a WHERE clause.
+    NotAnalyzed {
+        reason: String,
+    },
+    /// PostgreSQL could not produce a generic plan, for example because a parameter's type
+    /// cannot be inferred.
+    PlanFailed {
+        reason: String,
+    },
+    /// The plan reads every table through an index already.
+    NoSequentialScan,
+    /// The scanned table is so small that a sequential scan is as cheap as an index.
+    TableTooSmall {
+        table: String,
+        rows: u64,
+        pages: u64,
+    },
+    /// A valid btree index with the candidate's keys, or keys it is a prefix of, exists.
+    IndexExists {
+        table: String,
+        index: String,
+    },
+    /// The statement has no filter on the scanned table that a btree index serves.
+    NoCandidate {
+        table: String,
+    },
+    /// The best candidate cut the plan's cost by less than the threshold.
+    SavingTooSmall {
+        table: String,
+        best_reduction_pct: f64,
+    },
+    /// A query failed while this statement was analyzed.
+    Failed {
+        reason: String,
+        retryable: bool,
+    },
+}
+
+/// Grades a finding by the statement's share of execution time and whether it scans a large
+/// table sequentially: most of the server's time in a large scan is critical.
+pub fn severity(share_of_time_pct: f64, large_seq_scan: bool) -> Severity {
+    match (share_of_time_pct, large_seq_scan) {
+        (share, true) if share >= 50.0 => Severity::Critical,
+        (share, _) if share >= 50.0 => Severity::High,
+        (share, true) if share >= 20.0 => Severity::High,
+        (share, _) if share >= 20.0 => Severity::Medium,
+        (_, true) => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+/// Writes the title and summary of a finding.
+pub fn describe(
+    verdict: &Verdict,
+    evidence: &Evidence,
+    action: Option<&ProposedAction>,
+) -> (String, String) {
+    let query_id = evidence.query_id.unwrap_or_default();
+    let share = format!("{:.1} %", evidence.share_of_time_pct);
+    let cost = format!(
+        "Statement {query_id} used {share} of execution time in the window \
+         ({:.1} calls per second, {:.2} ms per call).",
+        evidence.calls_per_second, evidence.mean_time_ms
+    );
+    let (title, outcome) = match verdict {
+        Verdict::IndexProposed => {
+            let table = evidence.table.as_deref().unwrap_or_default();
+            let ddl = action.map(ProposedAction::ddl).unwrap_or_default();
+            let reduction = evidence.cost_reduction_pct.unwrap_or_default();
+            (
+                format!("Missing index on {table}"),
+                format!("An index cuts its planned cost by {reduction:.1} %: {ddl}."),
+            )
+        }
+        Verdict::NotAnalyzed { reason } | Verdict::PlanFailed { reason } => (
+            format!("Statement {query_id} was not analyzed"),
+            format!("No index was evaluated because {reason}."),
+        ),
+        Verdict::Failed { reason, .. } => (
+            format!("Analysis of statement {query_id} failed"),
+            format!("No index was evaluated because the analysis failed: {reason}."),
+        ),
+        other => (
+            format!("Statement {query_id} uses {share} of execution time"),
+            format!("No index is proposed: {}.", refusal_reason(other)),
+        ),
+    };
+    (title, format!("{cost} {outcome}"))
+}
+
+fn refusal_reason(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::NoSequentialScan => "its plan already reads every table through an index".into(),
+        Verdict::TableTooSmall { table, rows, pages } => format!(
+            "{table} has about {rows} rows in {pages} pages, so a sequential scan is as cheap \
+             as an index"
+        ),
+        Verdict::IndexExists { table, index } => {
+            format!("the existing index {index} on {table} already covers the filtered columns")
+        }
+        Verdict::NoCandidate { table } => {
+            format!("it has no filter on {table} that a btree index can serve")
+        }
+        Verdict::SavingTooSmall {
+            table,
+            best_reduction_pct,
+        } => format!(
+            "the best index on {table} cuts the planned cost by only {best_reduction_pct:.1} %"
+        ),
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,39 @@
+//! Investigation of a hot server: which statements cost the most over a window, and which
+//! index would remove their sequential scans, proven with HypoPG hypothetical indexes.
+//!
+//! The flow, one module per step:
+//!
+//! - [`snapshot`] reads `pg_stat_statements` and `pg_stat_user_tables`; [`delta`] subtracts
+//!   two snapshots, detects counter resets and ranks statements by execution time.
+//! - `statement` parses a statement with PostgreSQL's parser, checks that it is safe to plan
+//!   and finds its filters with the help of `filters` and `expression`. `catalog` resolves its
+//!   tables.
+//! - `plan` gets the generic plan and its sequential scans; `candidates` builds index key
+//!   lists; `hypothetical` plans them with HypoPG; `choice` picks one.
+//! - `analyze` and `table_analysis` run those steps for one statement; [`findings`] holds the
+//!   result; `engine` has the entry points [`investigate`] and [`investigate_between`].
+
+mod analyze;
+mod candidates;
+mod catalog;
+mod choice;
+pub mod delta;
+mod engine;
+mod error;
+mod expression;
+mod filters;
+pub mod findings;
+mod hypothetical;
+mod options;
+mod plan;
+pub mod snapshot;
+mod statement;
+mod table_analysis;
+
+pub use delta::{CounterReset, StatementDelta, Window};
+pub use engine::{investigate, investigate_between};
+pub use error::{Error, Result};
+pub use findings::{Finding, Investigation, Verdict};
+pub use options::InvestigateOptions;
+pub use snapshot::{Snapshot, StatementKey, TableName, take_snapshot};
+pub use statement::{ParsedStatement, parse_statement};

@@ -1,0 +1,103 @@
+//! Helpers for the investigation tests: a database on the shared target cluster, statistics
+//! reset for that database only, and a concurrent workload.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use cluster::{ClusterKind, TempCluster};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use runner::investigate::InvestigateOptions;
+use tokio::task::JoinHandle;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls};
+
+/// Bind values of one execution.
+pub type Params = Vec<Box<dyn ToSql + Sync + Send>>;
+
+fn cluster() -> &'static TempCluster {
+    TempCluster::shared(ClusterKind::Target)
+}
+
+/// Connects to a fresh database with pg_stat_statements and HypoPG installed, after running
+/// `schema` in it.
+pub async fn database(name: &str, schema: &str) -> Client {
+    cluster().ensure_database(name).await.unwrap();
+    let client = connect(name).await;
+    client
+        .batch_execute(
+            "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+             CREATE EXTENSION IF NOT EXISTS hypopg;",
+        )
+        .await
+        .unwrap();
+    client.batch_execute(schema).await.unwrap();
+    // A session's table counters reach pg_stat_user_tables only when it flushes them.
+    // Forcing the flush now keeps the rows loaded here out of the observed window.
+    client
+        .batch_execute("SELECT pg_stat_force_next_flush()")
+        .await
+        .unwrap();
+    reset_statements(&client).await;
+    client
+}
+
+pub async fn connect(database: &str) -> Client {
+    let (client, connection) = cluster().config(database).connect(NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// Resets pg_stat_statements for this database alone, because tests in other databases share
+/// the cluster and a full reset would spoil their windows.
+pub async fn reset_statements(client: &Client) {
+    client
+        .execute(
+            "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database
+             WHERE datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap();
+}
+
+/// Options for a short window, so that a test takes seconds.
+pub fn options() -> InvestigateOptions {
+    InvestigateOptions {
+        window: Duration::from_secs(3),
+        ..InvestigateOptions::default()
+    }
+}
+
+/// Runs `sql` as a prepared statement with fresh random parameters until `duration` passes or
+/// `max_calls` executions are done, on a connection of its own. Returns the number of calls.
+pub fn spawn_workload<F>(
+    database: &str,
+    sql: &'static str,
+    duration: Duration,
+    max_calls: u64,
+    params: F,
+) -> JoinHandle<u64>
+where
+    F: Fn(&mut StdRng) -> Params + Send + 'static,
+{
+    let database = database.to_string();
+    tokio::spawn(async move {
+        let client = connect(&database).await;
+        let statement = client.prepare(sql).await.unwrap();
+        let mut rng = StdRng::seed_from_u64(7);
+        let started = Instant::now();
+        let mut calls = 0;
+        while started.elapsed() < duration && calls < max_calls {
+            let values = params(&mut rng);
+            let refs: Vec<&(dyn ToSql + Sync)> = values
+                .iter()
+                .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            client.execute(&statement, &refs).await.unwrap();
+            calls += 1;
+        }
+        calls
+    })
+}
