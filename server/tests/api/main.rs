@@ -1,0 +1,10 @@
+//! The REST API against a real control cluster. One binary, so that all tests share one
+//! cluster. Each test keeps to its own database and server ids.
+
+mod auth;
+mod decisions;
+mod instructions;
+mod issues;
+mod lists;
+mod serve;
+mod support;
