@@ -6,6 +6,7 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// A class of action DBAgent can take; standing permissions are granted per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     CreateIndex,
@@ -13,6 +14,7 @@ pub enum ActionKind {
 
 /// A fix that a run proposes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProposedAction {
     CreateIndex(CreateIndex),
@@ -35,6 +37,7 @@ impl ProposedAction {
 
 /// `CREATE INDEX CONCURRENTLY` of a btree index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateIndex {
     pub schema: String,
     pub table: String,
@@ -47,6 +50,7 @@ pub struct CreateIndex {
 
 /// One key of an index: a column or an expression.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IndexKey {
     Column {

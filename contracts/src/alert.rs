@@ -6,6 +6,7 @@ use crate::{AlertId, ServerId};
 
 /// A metric crossed its threshold on a server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     pub id: AlertId,
     pub server_id: ServerId,
@@ -21,6 +22,7 @@ pub struct Alert {
 
 /// The origin of an alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AlertSource {
     /// DBAgent's own monitor, reading the server's CPU time from `/proc`.

@@ -6,6 +6,7 @@ use crate::{Instruction, IssueId, RunId};
 
 /// A person's decision on a proposed action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApprovalDecision {
     pub run_id: RunId,
     pub issue_id: IssueId,
@@ -15,6 +16,7 @@ pub struct ApprovalDecision {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Decision {
     Approve,

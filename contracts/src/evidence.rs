@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Fields are optional where a finding may lack them, such as a plan with a hypothetical index
 /// when no index was proposed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     /// The normalized statement as `pg_stat_statements` stores it, with `$n` placeholders.
     pub statement: String,

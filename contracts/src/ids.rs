@@ -10,6 +10,7 @@ macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -18,6 +19,13 @@ macro_rules! uuid_id {
             #[cfg(feature = "new-ids")]
             pub fn new() -> Self {
                 Self(Uuid::new_v4())
+            }
+
+            /// Derives a stable (version 5) id from another id and a name, so that a handler that
+            /// runs twice produces the same id and the bus or the store drops the repeat.
+            #[cfg(feature = "new-ids")]
+            pub fn derived(from: Uuid, name: &str) -> Self {
+                Self(Uuid::new_v5(&from, name.as_bytes()))
             }
         }
 
@@ -71,6 +79,7 @@ uuid_id!(
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(transparent)]
 pub struct ServerId(pub String);
 

@@ -6,6 +6,7 @@ use crate::{ActionKind, InstructionId, ServerId};
 
 /// A standing permission: "always allow" one kind of action within a scope and limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Instruction {
     pub id: InstructionId,
     pub action: ActionKind,
@@ -21,6 +22,7 @@ pub struct Instruction {
 
 /// The server and schemas an instruction applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstructionScope {
     pub server_id: ServerId,
     /// Schemas whose tables are covered; empty means every schema.
@@ -29,6 +31,7 @@ pub struct InstructionScope {
 
 /// Limits that must hold when an action runs, not only when it was proposed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Limits {
     /// Largest table, in bytes, that an index may be built on without asking.
     pub max_table_bytes: Option<u64>,
@@ -40,6 +43,7 @@ pub struct Limits {
 
 /// A daily window in UTC; a window whose end is before its start spans midnight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeWindow {
     pub start: NaiveTime,
     pub end: NaiveTime,

@@ -6,6 +6,7 @@ use crate::{Evidence, InstructionId, IssueId, ProposedAction, RunId, ServerId};
 
 /// A problem a run found on a server, with its evidence and, when one helps, a proposed fix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Issue {
     pub id: IssueId,
     pub server_id: ServerId,
@@ -25,6 +26,7 @@ pub struct Issue {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,
@@ -34,6 +36,7 @@ pub enum Severity {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IssueStatus {
     /// Found, with no action proposed.
@@ -60,6 +63,7 @@ impl IssueStatus {
 
 /// The closing of an issue, with the measurements that prove the outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Resolution {
     pub path: ResolutionPath,
     pub resolved_at: DateTime<Utc>,
@@ -73,6 +77,7 @@ pub struct Resolution {
 
 /// The decider of an outcome: a person, an instruction, or a failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ResolutionPath {
     HumanApproved { approved_by: String },

@@ -37,5 +37,5 @@ pub use messages::{
     Approval, Completion, CompletionOutcome, Envelope, SCHEMA_VERSION, Trigger, TriggerKind,
 };
 pub use run::{Run, RunState, RunStep, TransitionError};
-pub use server::Server;
+pub use server::{CpuSample, MetricsSource, Server, ServerStatus};
 pub use timeline::{TimelineEvent, TimelineEventKind};

@@ -13,6 +13,7 @@ use crate::{ApprovalDecision, IssueId, MessageId, RunId, ServerId};
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope<T> {
     pub schema_version: u32,
     pub message_id: MessageId,
@@ -41,6 +42,7 @@ impl<T> Envelope<T> {
 
 /// Asks a runner to start a run or to resume a suspended one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trigger {
     pub run_id: RunId,
     pub server_id: ServerId,
@@ -48,6 +50,7 @@ pub struct Trigger {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TriggerKind {
     Start,
@@ -57,6 +60,7 @@ pub enum TriggerKind {
 
 /// Tells Platform Services where a run stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Completion {
     pub run_id: RunId,
     pub server_id: ServerId,
@@ -64,6 +68,7 @@ pub struct Completion {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CompletionOutcome {
     /// Waiting for a decision on the issue; the server's lock stays held.
@@ -80,6 +85,7 @@ pub enum CompletionOutcome {
 
 /// Carries a person's decision from the API to Platform Services.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Approval {
     pub decision: ApprovalDecision,
 }

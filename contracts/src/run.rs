@@ -6,6 +6,7 @@ use crate::{AlertId, IssueId, RunId, ServerId};
 
 /// The handling of one alert, from dispatch to a terminal state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Run {
     pub id: RunId,
     pub server_id: ServerId,
@@ -15,12 +16,16 @@ pub struct Run {
     pub steps: Vec<RunStep>,
     /// The reason the run failed, if it did.
     pub failure: Option<String>,
+    /// Last time a runner reported progress. Platform Services fails a run that is neither
+    /// suspended nor finished once this is older than the lease.
+    pub heartbeat_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 /// The stage a run has reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {
     /// Created by Platform Services; a Trigger is on its way to a runner.
@@ -36,6 +41,7 @@ pub enum RunState {
 
 /// A step the run took, with its time, for the run's page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunStep {
     pub at: DateTime<Utc>,
     pub state: RunState,
@@ -89,6 +95,7 @@ impl Run {
         }
         self.state = next;
         self.updated_at = at;
+        self.heartbeat_at = at;
         self.steps.push(RunStep {
             at,
             state: next,
@@ -112,6 +119,7 @@ mod tests {
             issue_id: None,
             steps: Vec::new(),
             failure: None,
+            heartbeat_at: at,
             created_at: at,
             updated_at: at,
         }

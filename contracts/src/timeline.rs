@@ -6,6 +6,7 @@ use crate::{IssueId, RunId, ServerId};
 
 /// Something that happened, in the order the timeline shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEvent {
     pub at: DateTime<Utc>,
     pub server_id: ServerId,
@@ -17,6 +18,7 @@ pub struct TimelineEvent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TimelineEventKind {
     AlertFired,

@@ -129,7 +129,7 @@ fn add_hottest_to_refusals(findings: &mut [Finding]) {
     }
 }
 
-async fn server_version(client: &Client) -> Result<i32> {
+pub(super) async fn server_version(client: &Client) -> Result<i32> {
     let row = client
         .query_one("SELECT current_setting('server_version_num')::int", &[])
         .await

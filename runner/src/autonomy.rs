@@ -1,0 +1,219 @@
+//! Whether a standing permission lets the runner act without asking.
+
+use chrono::{DateTime, Utc};
+use contracts::{ActionKind, Instruction, ServerId, TimelineEventKind};
+use control::ControlPlane;
+
+/// The outcome of the autonomy check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Autonomy {
+    /// This instruction covers the action and its limits hold now.
+    Allowed(Instruction),
+    /// No instruction allows it. Each reason explains why one instruction does not apply.
+    AskFirst { reasons: Vec<String> },
+}
+
+/// Facts the limits are checked against, taken when the check runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts {
+    pub now: DateTime<Utc>,
+    pub table_bytes: Option<u64>,
+    /// Actions already started on the server today (UTC).
+    pub actions_today: u32,
+}
+
+/// Checks every instruction for the server against the action and the facts.
+pub async fn check(
+    control: &ControlPlane,
+    server_id: &ServerId,
+    schema: &str,
+    table_bytes: Option<u64>,
+) -> Result<Autonomy, control::Error> {
+    let now = Utc::now();
+    let facts = Facts {
+        now,
+        table_bytes,
+        actions_today: actions_started_today(control, server_id, now).await?,
+    };
+    let instructions = control.instructions(server_id).await?;
+    Ok(decide(&instructions, server_id, schema, &facts))
+}
+
+/// Picks the first instruction that covers the action and whose limits hold.
+pub fn decide(
+    instructions: &[Instruction],
+    server_id: &ServerId,
+    schema: &str,
+    facts: &Facts,
+) -> Autonomy {
+    let mut reasons = Vec::new();
+    for instruction in instructions {
+        let rejected = if !instruction.is_active(facts.now) {
+            Some("it is revoked or expired".to_string())
+        } else if !instruction.covers(ActionKind::CreateIndex, server_id, schema) {
+            Some(format!("it does not cover schema {schema}"))
+        } else {
+            limits_violation(instruction, facts)
+        };
+        match rejected {
+            None => return Autonomy::Allowed(instruction.clone()),
+            Some(reason) => reasons.push(format!(
+                "Instruction {} does not apply: {reason}.",
+                instruction.id
+            )),
+        }
+    }
+    if reasons.is_empty() {
+        reasons.push("No always-allow instruction exists for this server.".to_string());
+    }
+    Autonomy::AskFirst { reasons }
+}
+
+/// Returns why the instruction's limits do not hold, or `None` when they all hold.
+fn limits_violation(instruction: &Instruction, facts: &Facts) -> Option<String> {
+    let limits = &instruction.limits;
+    if let Some(max_bytes) = limits.max_table_bytes {
+        match facts.table_bytes {
+            None => return Some("the table's size is unknown".to_string()),
+            Some(bytes) if bytes > max_bytes => {
+                return Some(format!(
+                    "the table has {bytes} bytes, above the limit of {max_bytes}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(window) = limits.time_window
+        && !window.contains(facts.now.time())
+    {
+        return Some(format!(
+            "it is {} UTC, outside the window {}-{}",
+            facts.now.format("%H:%M"),
+            window.start.format("%H:%M"),
+            window.end.format("%H:%M")
+        ));
+    }
+    if let Some(max_actions) = limits.max_actions_per_day
+        && facts.actions_today >= max_actions
+    {
+        return Some(format!(
+            "{} actions ran today, the limit is {max_actions}",
+            facts.actions_today
+        ));
+    }
+    None
+}
+
+async fn actions_started_today(
+    control: &ControlPlane,
+    server_id: &ServerId,
+    now: DateTime<Utc>,
+) -> Result<u32, control::Error> {
+    let today = now.date_naive();
+    let events = control.timeline(server_id).await?;
+    let started = events
+        .iter()
+        .filter(|event| event.kind == TimelineEventKind::ExecutionStarted)
+        .filter(|event| event.at.date_naive() == today)
+        .count();
+    Ok(started as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveTime;
+    use contracts::{InstructionId, InstructionScope, Limits, TimeWindow};
+
+    use super::*;
+
+    fn instruction(limits: Limits) -> Instruction {
+        Instruction {
+            id: InstructionId::new(),
+            action: ActionKind::CreateIndex,
+            scope: InstructionScope {
+                server_id: "db1".into(),
+                schemas: Vec::new(),
+            },
+            limits,
+            created_by: "dba".to_string(),
+            created_at: DateTime::UNIX_EPOCH,
+            expires_at: None,
+            revoked_at: None,
+            revoked_by: None,
+        }
+    }
+
+    fn facts(hour: u32, table_bytes: u64, actions_today: u32) -> Facts {
+        let now = DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .date_naive();
+        Facts {
+            now: now.and_hms_opt(hour, 0, 0).unwrap().and_utc(),
+            table_bytes: Some(table_bytes),
+            actions_today,
+        }
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            max_table_bytes: Some(1 << 30),
+            time_window: Some(TimeWindow {
+                start: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                end: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+            }),
+            max_actions_per_day: Some(2),
+        }
+    }
+
+    #[test]
+    fn limits_that_hold_allow() {
+        let given = [instruction(limits())];
+        let outcome = decide(&given, &"db1".into(), "public", &facts(10, 1 << 20, 1));
+        assert_eq!(outcome, Autonomy::Allowed(given[0].clone()));
+    }
+
+    #[test]
+    fn each_limit_can_refuse() {
+        let given = [instruction(limits())];
+        let cases = [
+            (facts(10, 2 << 30, 0), "above the limit"),
+            (facts(20, 1 << 20, 0), "outside the window"),
+            (facts(10, 1 << 20, 2), "the limit is 2"),
+        ];
+        for (facts, expected) in cases {
+            let Autonomy::AskFirst { reasons } = decide(&given, &"db1".into(), "public", &facts)
+            else {
+                panic!("expected a refusal for {expected}");
+            };
+            assert!(reasons[0].contains(expected), "{reasons:?}");
+        }
+    }
+
+    #[test]
+    fn revoked_instruction_does_not_apply() {
+        let mut revoked = instruction(Limits::default());
+        revoked.revoked_at = Some(DateTime::UNIX_EPOCH);
+        let outcome = decide(&[revoked], &"db1".into(), "public", &facts(10, 1, 0));
+        assert!(matches!(outcome, Autonomy::AskFirst { .. }));
+    }
+
+    #[test]
+    fn other_server_does_not_apply() {
+        let outcome = decide(
+            &[instruction(Limits::default())],
+            &"db2".into(),
+            "public",
+            &facts(10, 1, 0),
+        );
+        assert!(matches!(outcome, Autonomy::AskFirst { .. }));
+    }
+
+    #[test]
+    fn no_instruction_says_so() {
+        let Autonomy::AskFirst { reasons } = decide(&[], &"db1".into(), "public", &facts(10, 1, 0))
+        else {
+            panic!("expected a refusal");
+        };
+        assert!(reasons[0].contains("No always-allow instruction"));
+    }
+}

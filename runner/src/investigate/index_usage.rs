@@ -1,0 +1,55 @@
+//! Whether a statement's generic plan uses a given index, to verify a built index.
+
+use serde_json::Value;
+use tokio_postgres::Client;
+
+use super::engine::server_version;
+use super::plan::{PlanLimits, plan_generic};
+use super::{Error, InvestigateOptions, Result, parse_statement};
+
+/// Plans the statement as the investigation did and looks for `index_name` in any plan node.
+pub async fn plan_uses_index(
+    client: &Client,
+    statement: &str,
+    index_name: &str,
+    options: &InvestigateOptions,
+) -> Result<bool> {
+    let parsed = parse_statement(statement).map_err(|reason| Error::StatementRejected {
+        query_id: 0,
+        reason,
+    })?;
+    let limits = PlanLimits {
+        statement_timeout: options.statement_timeout,
+        lock_timeout: options.lock_timeout,
+        server_version: server_version(client).await?,
+    };
+    let plan = plan_generic(client, &parsed, limits)
+        .await
+        .map_err(Error::database("plan the statement to verify its index"))?;
+    Ok(uses_index(&plan.json, index_name))
+}
+
+fn uses_index(node: &Value, index_name: &str) -> bool {
+    match node {
+        Value::Object(fields) => {
+            fields.get("Index Name").and_then(Value::as_str) == Some(index_name)
+                || fields.values().any(|child| uses_index(child, index_name))
+        }
+        Value::Array(items) => items.iter().any(|child| uses_index(child, index_name)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn nested_index_scan_is_found() {
+        let plan = json!([{"Plan": {"Node Type": "Limit", "Plans": [
+            {"Node Type": "Bitmap Heap Scan", "Plans": [
+                {"Node Type": "Bitmap Index Scan", "Index Name": "idx_orders_customer_id"}]}]}}]);
+        assert!(super::uses_index(&plan, "idx_orders_customer_id"));
+        assert!(!super::uses_index(&plan, "idx_other"));
+    }
+}

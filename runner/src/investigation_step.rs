@@ -1,0 +1,160 @@
+//! The first step of a run: investigate, open the issue, then act or ask.
+
+use chrono::{Duration as TimeDelta, Utc};
+use contracts::{
+    CompletionOutcome, Evidence, Issue, IssueId, IssueStatus, ProposedAction, ResolutionPath, Run,
+    RunState, Severity, TimelineEventKind,
+};
+
+use crate::autonomy::{self, Autonomy};
+use crate::investigate::{self, InvestigateOptions, Investigation};
+use crate::{Context, Error, resolution_step, steps, target};
+
+/// Window before the run's creation over which "CPU before" is averaged; the monitor's default
+/// alert window.
+const CPU_BEFORE_WINDOW: TimeDelta = TimeDelta::seconds(30);
+
+pub async fn run(ctx: &Context, run: Run) -> Result<(), Error> {
+    let run = steps::advance(
+        ctx,
+        &run,
+        RunState::Investigating,
+        "Investigating statistics deltas",
+    )
+    .await?;
+    let client = target::connect(&ctx.config, &run.server_id).await?;
+    let options = InvestigateOptions {
+        window: ctx.config.investigation_window,
+        ..InvestigateOptions::default()
+    };
+    let investigation = investigate::investigate(&client, &options).await?;
+
+    let cpu_before = cpu_before(ctx, &run).await?;
+    let issue = open_issue(ctx, &run, &investigation, cpu_before).await?;
+    let run = ctx
+        .control
+        .update_run(&run.server_id, run.id, |stored| {
+            let changed = stored.issue_id != Some(issue.id);
+            stored.issue_id = Some(issue.id);
+            changed
+        })
+        .await?;
+    ctx.record(&run, TimelineEventKind::IssueOpened, issue.title.clone())
+        .await?;
+
+    let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action else {
+        let run = steps::advance(ctx, &run, RunState::Completed, "No action proposed").await?;
+        return steps::report(
+            ctx,
+            &run,
+            CompletionOutcome::Completed {
+                issue_id: Some(issue.id),
+            },
+        )
+        .await;
+    };
+
+    let table_bytes = issue.evidence.table_size_bytes;
+    match autonomy::check(&ctx.control, &run.server_id, &action.schema, table_bytes).await? {
+        Autonomy::Allowed(instruction) => {
+            let message = format!("Approved by always-allow instruction {}", instruction.id);
+            ctx.record(&run, TimelineEventKind::Approved, message)
+                .await?;
+            let path = ResolutionPath::Autonomous {
+                instruction_id: instruction.id,
+            };
+            resolution_step::execute(ctx, run, issue, path).await
+        }
+        Autonomy::AskFirst { reasons } => ask_for_approval(ctx, run, issue, reasons).await,
+    }
+}
+
+async fn ask_for_approval(
+    ctx: &Context,
+    run: Run,
+    issue: Issue,
+    reasons: Vec<String>,
+) -> Result<(), Error> {
+    ctx.control
+        .update_issue(&run.server_id, issue.id, |stored| {
+            if stored.status != IssueStatus::Open && stored.status != IssueStatus::AwaitingApproval
+            {
+                return false;
+            }
+            stored.status = IssueStatus::AwaitingApproval;
+            for reason in &reasons {
+                if !stored.evidence.notes.contains(reason) {
+                    stored.evidence.notes.push(reason.clone());
+                }
+            }
+            stored.updated_at = Utc::now();
+            true
+        })
+        .await?;
+    let run = steps::advance(
+        ctx,
+        &run,
+        RunState::AwaitingApproval,
+        "Waiting for approval",
+    )
+    .await?;
+    ctx.record(
+        &run,
+        TimelineEventKind::ApprovalRequested,
+        format!("Approval requested: {}", issue.title),
+    )
+    .await?;
+    steps::report(
+        ctx,
+        &run,
+        CompletionOutcome::Suspended { issue_id: issue.id },
+    )
+    .await
+}
+
+/// Creates the run's issue from the investigation, or returns the one an earlier attempt of the
+/// same run created: its id is derived from the run id.
+async fn open_issue(
+    ctx: &Context,
+    run: &Run,
+    investigation: &Investigation,
+    cpu_before: Option<f64>,
+) -> Result<Issue, Error> {
+    let id = IssueId::derived(run.id.0, "issue");
+    let now = Utc::now();
+    let mut issue = Issue {
+        id,
+        server_id: run.server_id.clone(),
+        run_id: run.id,
+        severity: Severity::Low,
+        status: IssueStatus::Open,
+        title: "No statement stood out".to_string(),
+        summary: "The investigation window saw no statement worth an index.".to_string(),
+        evidence: Evidence::default(),
+        proposed_action: None,
+        resolution: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let chosen = investigation
+        .top_proposal()
+        .or_else(|| investigation.findings.first());
+    if let Some(finding) = chosen {
+        issue.severity = finding.severity;
+        issue.title = finding.title.clone();
+        issue.summary = finding.summary.clone();
+        issue.evidence = finding.evidence.clone();
+        issue.proposed_action = finding.proposed_action.clone();
+    }
+    issue.evidence.cpu_pct = cpu_before;
+    if !ctx.control.create_issue(&issue).await? {
+        return Ok(ctx.control.issue(&run.server_id, id).await?);
+    }
+    Ok(issue)
+}
+
+/// Averages the CPU samples in the window before the alert that started the run.
+pub async fn cpu_before(ctx: &Context, run: &Run) -> Result<Option<f64>, Error> {
+    let status = ctx.control.server_status(&run.server_id).await?;
+    Ok(status.average_between(run.created_at - CPU_BEFORE_WINDOW, run.created_at))
+}

@@ -1,0 +1,31 @@
+//! The runner: the only component that connects to target servers.
+//!
+//! It takes triggers from the bus and moves each run through its steps:
+//!
+//! - [`investigate`]: finds the statements that cost the most over a window and the index that
+//!   would remove their sequential scans, proven with HypoPG.
+//! - [`investigation_step`]: opens the issue, then executes at once when an always-allow
+//!   instruction's limits hold ([`autonomy`]), or suspends the run for a person's decision.
+//! - [`resolution_step`]: after a decision, builds the index ([`execute`]), proves the fix
+//!   ([`verify`]) and closes the issue.
+//! - [`service`]: the loop over the bus with bounded concurrency, lock renewal and heartbeats.
+//!
+//! A run's state lives in the store, so any runner can continue a run another runner started.
+
+pub mod autonomy;
+mod config;
+mod context;
+mod error;
+pub mod execute;
+pub mod investigate;
+pub mod investigation_step;
+pub mod resolution_step;
+pub mod service;
+mod steps;
+pub mod target;
+pub mod trigger;
+pub mod verify;
+
+pub use config::RunnerConfig;
+pub use context::Context;
+pub use error::Error;

@@ -1,0 +1,225 @@
+//! The second step of a run: act on the decision, build the index, verify, close the issue.
+
+use chrono::Utc;
+use contracts::{
+    CompletionOutcome, Decision, Issue, IssueStatus, ProposedAction, Resolution, ResolutionPath,
+    Run, RunState, TimelineEventKind,
+};
+
+use crate::autonomy::{self, Autonomy};
+use crate::execute::build_index;
+use crate::verify::{self, Verification};
+use crate::{Context, Error, steps, target};
+
+/// Continues a run after a decision, or after a runner stopped while executing or verifying.
+pub async fn resume(ctx: &Context, run: Run) -> Result<(), Error> {
+    let Some(issue_id) = run.issue_id else {
+        let run = steps::fail(ctx, &run, "the run has no issue to act on").await?;
+        return steps::report(ctx, &run, failed_outcome(&run)).await;
+    };
+    let issue = ctx.control.issue(&run.server_id, issue_id).await?;
+    let decision = ctx.control.decision(&run.server_id, issue_id).await?;
+
+    let path = match decision.map(|decision| (decision.decision, decision.decided_by)) {
+        Some((Decision::Skip, by)) => return skip(ctx, run, issue, by).await,
+        Some((_, by)) => {
+            ctx.record(
+                &run,
+                TimelineEventKind::Approved,
+                format!("Approved by {by}"),
+            )
+            .await?;
+            ResolutionPath::HumanApproved { approved_by: by }
+        }
+        None => match autonomous_path(ctx, &run, &issue).await? {
+            Some(path) => path,
+            None => {
+                tracing::warn!(run.id = %run.id, "resumed without a decision or an instruction that applies");
+                return Ok(());
+            }
+        },
+    };
+    execute(ctx, run, issue, path).await
+}
+
+/// Re-checks standing permission for a run that was executing without a person's decision.
+async fn autonomous_path(
+    ctx: &Context,
+    run: &Run,
+    issue: &Issue,
+) -> Result<Option<ResolutionPath>, Error> {
+    let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action else {
+        return Ok(None);
+    };
+    let bytes = issue.evidence.table_size_bytes;
+    let autonomy = autonomy::check(&ctx.control, &run.server_id, &action.schema, bytes).await?;
+    Ok(match autonomy {
+        Autonomy::Allowed(instruction) => Some(ResolutionPath::Autonomous {
+            instruction_id: instruction.id,
+        }),
+        Autonomy::AskFirst { .. } => None,
+    })
+}
+
+async fn skip(ctx: &Context, run: Run, issue: Issue, by: String) -> Result<(), Error> {
+    let resolution = Resolution {
+        path: ResolutionPath::Skipped {
+            skipped_by: by.clone(),
+        },
+        resolved_at: Utc::now(),
+        cpu_before_pct: issue.evidence.cpu_pct,
+        cpu_after_pct: None,
+        mean_time_before_ms: Some(issue.evidence.mean_time_ms),
+        mean_time_after_ms: None,
+    };
+    close_issue(ctx, &issue, IssueStatus::Skipped, resolution).await?;
+    ctx.record(&run, TimelineEventKind::Skipped, format!("Skipped by {by}"))
+        .await?;
+    let run = steps::advance(ctx, &run, RunState::Completed, "Skipped").await?;
+    steps::report(
+        ctx,
+        &run,
+        CompletionOutcome::Completed {
+            issue_id: Some(issue.id),
+        },
+    )
+    .await
+}
+
+/// Builds the proposed index, verifies the fix and closes the issue; failures close the run as
+/// failed with the reason rather than returning an error, because retrying would not help.
+pub async fn execute(
+    ctx: &Context,
+    run: Run,
+    issue: Issue,
+    path: ResolutionPath,
+) -> Result<(), Error> {
+    let Some(ProposedAction::CreateIndex(action)) = issue.proposed_action.clone() else {
+        let run = steps::fail(ctx, &run, "the issue has no action to execute").await?;
+        return steps::report(ctx, &run, failed_outcome(&run)).await;
+    };
+    let run = steps::advance(ctx, &run, RunState::Executing, "Building the index").await?;
+    set_issue_status(ctx, &issue, IssueStatus::Executing).await?;
+    ctx.record(
+        &run,
+        TimelineEventKind::ExecutionStarted,
+        action.ddl.clone(),
+    )
+    .await?;
+
+    let client = target::connect(&ctx.config, &run.server_id).await?;
+    let report = match build_index(&client, &run.server_id, &action, &ctx.config).await {
+        Ok(report) => report,
+        Err(error) if error.is_retryable() => return Err(error),
+        Err(error) => return fail_issue(ctx, &run, &issue, &error.to_string()).await,
+    };
+    let built = format!(
+        "Built {} in {:.1} s",
+        action.index_name,
+        report.duration.as_secs_f64()
+    );
+    ctx.record(&run, TimelineEventKind::ExecutionFinished, built)
+        .await?;
+
+    let run = steps::advance(ctx, &run, RunState::Verifying, "Verifying the fix").await?;
+    let verification = match verify::verify(ctx, &client, &run, &issue, &action).await {
+        Ok(verification) => verification,
+        Err(Error::Verification(reason)) => return fail_issue(ctx, &run, &issue, &reason).await,
+        Err(error) => return Err(error),
+    };
+    resolve(ctx, run, issue, path, verification).await
+}
+
+async fn resolve(
+    ctx: &Context,
+    run: Run,
+    issue: Issue,
+    path: ResolutionPath,
+    verification: Verification,
+) -> Result<(), Error> {
+    ctx.record(&run, TimelineEventKind::Verified, verification.summary())
+        .await?;
+    let resolution = Resolution {
+        path,
+        resolved_at: Utc::now(),
+        cpu_before_pct: issue.evidence.cpu_pct,
+        cpu_after_pct: Some(verification.cpu_after_pct),
+        mean_time_before_ms: Some(issue.evidence.mean_time_ms),
+        mean_time_after_ms: None,
+    };
+    close_issue(ctx, &issue, IssueStatus::Resolved, resolution).await?;
+    ctx.record(
+        &run,
+        TimelineEventKind::Resolved,
+        format!("Resolved: {}", issue.title),
+    )
+    .await?;
+    let run = steps::advance(ctx, &run, RunState::Completed, "Resolved").await?;
+    steps::report(
+        ctx,
+        &run,
+        CompletionOutcome::Completed {
+            issue_id: Some(issue.id),
+        },
+    )
+    .await
+}
+
+async fn fail_issue(ctx: &Context, run: &Run, issue: &Issue, reason: &str) -> Result<(), Error> {
+    tracing::error!(run.id = %run.id, issue.id = %issue.id, reason, "run failed");
+    let resolution = Resolution {
+        path: ResolutionPath::Failed {
+            reason: reason.to_string(),
+        },
+        resolved_at: Utc::now(),
+        cpu_before_pct: issue.evidence.cpu_pct,
+        cpu_after_pct: None,
+        mean_time_before_ms: Some(issue.evidence.mean_time_ms),
+        mean_time_after_ms: None,
+    };
+    close_issue(ctx, issue, IssueStatus::Failed, resolution).await?;
+    ctx.record(run, TimelineEventKind::Failed, reason.to_string())
+        .await?;
+    let run = steps::fail(ctx, run, reason).await?;
+    steps::report(ctx, &run, failed_outcome(&run)).await
+}
+
+fn failed_outcome(run: &Run) -> CompletionOutcome {
+    CompletionOutcome::Failed {
+        reason: run.failure.clone().unwrap_or_else(|| "unknown".to_string()),
+    }
+}
+
+async fn set_issue_status(ctx: &Context, issue: &Issue, status: IssueStatus) -> Result<(), Error> {
+    ctx.control
+        .update_issue(&issue.server_id, issue.id, |stored| {
+            if stored.status.is_closed() || stored.status == status {
+                return false;
+            }
+            stored.status = status;
+            stored.updated_at = Utc::now();
+            true
+        })
+        .await?;
+    Ok(())
+}
+
+async fn close_issue(
+    ctx: &Context,
+    issue: &Issue,
+    status: IssueStatus,
+    resolution: Resolution,
+) -> Result<(), Error> {
+    ctx.control
+        .update_issue(&issue.server_id, issue.id, |stored| {
+            if stored.status.is_closed() {
+                return false;
+            }
+            stored.status = status;
+            stored.resolution = Some(resolution.clone());
+            stored.updated_at = Utc::now();
+            true
+        })
+        .await?;
+    Ok(())
+}
