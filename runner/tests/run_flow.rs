@@ -1,0 +1,382 @@
+//! A run from trigger to resolved issue, through the control plane, against real clusters.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use cluster::{ClusterKind, TempCluster};
+use contracts::{
+    ActionKind, AlertId, ApprovalDecision, CpuSample, Decision, Instruction, InstructionId,
+    InstructionScope, IssueStatus, Limits, MetricsSource, ProposedAction, ResolutionPath, Run,
+    RunId, RunState, Server, ServerId, Trigger, TriggerKind,
+};
+use control::ControlPlane;
+use runner::{Context, RunnerConfig, trigger};
+use tokio_util::sync::CancellationToken;
+
+const SCHEMA: &str = "
+    CREATE TABLE tickets (
+        id bigint PRIMARY KEY,
+        requester_id bigint NOT NULL,
+        subject text NOT NULL
+    );
+    INSERT INTO tickets
+    SELECT g, (random() * 50000)::bigint, 'subject ' || g FROM generate_series(1, 300000) g;
+    ANALYZE tickets;";
+
+const HOT_STATEMENT: &str = "SELECT id, subject FROM tickets WHERE requester_id = $1";
+
+struct Setup {
+    ctx: Context,
+    server_id: ServerId,
+    database: String,
+    sampler: CancellationToken,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        self.sampler.cancel();
+    }
+}
+
+/// Creates a target database with the tickets table, a control plane of its own, a registered server
+/// and real CPU samples of the target cluster recorded every half second.
+async fn setup(name: &str) -> Setup {
+    let database = format!("flow_{name}");
+    support::database(&database, SCHEMA).await;
+    let target = TempCluster::shared(ClusterKind::Target);
+
+    let control_cluster = TempCluster::shared(ClusterKind::Control);
+    control_cluster.ensure_database(&database).await.unwrap();
+    let control = ControlPlane::connect_postgres(&control_cluster.connection_string(&database))
+        .await
+        .unwrap();
+    control.ensure_layout().await.unwrap();
+
+    let server_id: ServerId = format!("server-{name}").as_str().into();
+    control
+        .register_server(&server(&server_id, target))
+        .await
+        .unwrap();
+
+    let mut config = RunnerConfig::new(HashMap::from([(
+        server_id.clone(),
+        target.connection_string(&database),
+    )]));
+    config.investigation_window = Duration::from_secs(3);
+    config.verify_settle = Duration::from_millis(500);
+    config.verify_samples = 2;
+    config.verify_timeout = Duration::from_secs(30);
+
+    let sampler = CancellationToken::new();
+    tokio::spawn(record_cpu(
+        control.clone(),
+        server_id.clone(),
+        target.postmaster_pid().unwrap(),
+        sampler.clone(),
+    ));
+    Setup {
+        ctx: Context { control, config },
+        server_id,
+        database,
+        sampler,
+    }
+}
+
+fn server(id: &ServerId, target: &TempCluster) -> Server {
+    Server {
+        id: id.clone(),
+        endpoint: format!("127.0.0.1:{}", target.port()),
+        agent_enabled: true,
+        vcores: 2,
+        // Other tests load the shared target cluster at the same time, so CPU cannot be
+        // expected to fall below a real threshold here; the end-to-end test checks that.
+        cpu_threshold_pct: 100.5,
+        metrics: MetricsSource::LocalProcess {
+            data_dir: target.data_dir().display().to_string(),
+        },
+        registered_at: Utc::now(),
+    }
+}
+
+async fn record_cpu(control: ControlPlane, server_id: ServerId, pid: u32, stop: CancellationToken) {
+    while !stop.is_cancelled() {
+        let Ok(cpu_pct) = scenario::sample_cpu(pid, Some(2), Duration::from_millis(500)).await
+        else {
+            return;
+        };
+        let _ = control
+            .record_cpu_sample(
+                &server_id,
+                CpuSample {
+                    at: Utc::now(),
+                    cpu_pct,
+                },
+            )
+            .await;
+    }
+}
+
+async fn queued_run(setup: &Setup) -> Run {
+    let now = Utc::now();
+    let run = Run {
+        id: RunId::new(),
+        server_id: setup.server_id.clone(),
+        alert_id: AlertId::new(),
+        state: RunState::Queued,
+        issue_id: None,
+        steps: Vec::new(),
+        failure: None,
+        heartbeat_at: now,
+        created_at: now,
+        updated_at: now,
+    };
+    setup.ctx.control.create_run(&run).await.unwrap();
+    run
+}
+
+fn trigger(run: &Run, kind: TriggerKind) -> Trigger {
+    Trigger {
+        run_id: run.id,
+        server_id: run.server_id.clone(),
+        kind,
+    }
+}
+
+/// Handles the start trigger while the hot statement runs, as it would under an alert.
+async fn start_under_load(setup: &Setup, run: &Run) {
+    let load = support::spawn_workload(
+        &setup.database,
+        HOT_STATEMENT,
+        Duration::from_secs(6),
+        5_000,
+        |rng| vec![Box::new(rand::Rng::random_range(rng, 0..50_000i64))],
+    );
+    trigger::handle(&setup.ctx, &trigger(run, TriggerKind::Start))
+        .await
+        .unwrap();
+    load.await.unwrap();
+}
+
+async fn index_is_valid(setup: &Setup, name: &str) -> Option<bool> {
+    let client = support::connect(&setup.database).await;
+    runner::execute::index_validity(&client, &setup.server_id, "public", name)
+        .await
+        .unwrap()
+}
+
+async fn decide(setup: &Setup, run: &Run, decision: Decision) {
+    let stored = setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value;
+    let approval = ApprovalDecision {
+        run_id: run.id,
+        issue_id: stored.issue_id.unwrap(),
+        decision,
+        decided_by: "dba@example.com".to_string(),
+        decided_at: Utc::now(),
+    };
+    assert!(
+        setup
+            .ctx
+            .control
+            .record_decision(&run.server_id, &approval)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approval_resumes_suspended_run() {
+    let setup = setup("approval").await;
+    let run = queued_run(&setup).await;
+
+    start_under_load(&setup, &run).await;
+
+    let suspended = setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(suspended.state, RunState::AwaitingApproval);
+    let issue = setup
+        .ctx
+        .control
+        .issue(&run.server_id, suspended.issue_id.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(issue.status, IssueStatus::AwaitingApproval);
+    let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action else {
+        panic!("no index proposed: {}", issue.summary);
+    };
+    assert_eq!(action.index_name, "idx_tickets_requester_id");
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+
+    // A different runner continues the run: everything it needs is in the store.
+    let other_runner = Context {
+        control: setup.ctx.control.clone(),
+        config: setup.ctx.config.clone(),
+    };
+    decide(&setup, &run, Decision::Approve).await;
+    trigger::handle(&other_runner, &trigger(&run, TriggerKind::Resume))
+        .await
+        .unwrap();
+
+    let resolved = setup
+        .ctx
+        .control
+        .issue(&run.server_id, issue.id)
+        .await
+        .unwrap();
+    assert_eq!(resolved.status, IssueStatus::Resolved);
+    let resolution = resolved.resolution.unwrap();
+    assert_eq!(
+        resolution.path,
+        ResolutionPath::HumanApproved {
+            approved_by: "dba@example.com".to_string()
+        }
+    );
+    assert!(resolution.cpu_after_pct.is_some());
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(true)
+    );
+    let finished = setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(finished.state, RunState::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repeated_trigger_has_one_effect() {
+    let setup = setup("repeat").await;
+    let run = queued_run(&setup).await;
+    start_under_load(&setup, &run).await;
+    let first = setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value;
+
+    trigger::handle(&setup.ctx, &trigger(&run, TriggerKind::Start))
+        .await
+        .unwrap();
+    trigger::handle(&setup.ctx, &trigger(&run, TriggerKind::Resume))
+        .await
+        .unwrap();
+
+    let again = setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(again.state, RunState::AwaitingApproval);
+    assert_eq!(again.steps.len(), first.steps.len());
+    assert_eq!(
+        setup
+            .ctx
+            .control
+            .issues(&run.server_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instruction_allows_autonomous_fix() {
+    let setup = setup("autonomous").await;
+    let instruction = Instruction {
+        id: InstructionId::new(),
+        action: ActionKind::CreateIndex,
+        scope: InstructionScope {
+            server_id: setup.server_id.clone(),
+            schemas: vec!["public".to_string()],
+        },
+        limits: Limits {
+            max_table_bytes: Some(1 << 30),
+            time_window: None,
+            max_actions_per_day: Some(3),
+        },
+        created_by: "dba@example.com".to_string(),
+        created_at: Utc::now(),
+        expires_at: None,
+        revoked_at: None,
+        revoked_by: None,
+    };
+    setup
+        .ctx
+        .control
+        .create_instruction(&instruction)
+        .await
+        .unwrap();
+    let run = queued_run(&setup).await;
+
+    start_under_load(&setup, &run).await;
+
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].status, IssueStatus::Resolved);
+    let path = issues[0].resolution.as_ref().unwrap().path.clone();
+    assert_eq!(
+        path,
+        ResolutionPath::Autonomous {
+            instruction_id: instruction.id
+        }
+    );
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skip_closes_without_building() {
+    let setup = setup("skip").await;
+    let run = queued_run(&setup).await;
+    start_under_load(&setup, &run).await;
+
+    decide(&setup, &run, Decision::Skip).await;
+    trigger::handle(&setup.ctx, &trigger(&run, TriggerKind::Resume))
+        .await
+        .unwrap();
+
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    assert_eq!(issues[0].status, IssueStatus::Skipped);
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+    let finished = setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(finished.state, RunState::Completed);
+}
