@@ -37,7 +37,7 @@ pub struct Limits {
     pub max_table_bytes: Option<u64>,
     /// Hours of the day (UTC) in which actions may start.
     pub time_window: Option<TimeWindow>,
-    /// Actions allowed per server in one UTC day.
+    /// Actions this instruction allows without asking in one UTC day.
     pub max_actions_per_day: Option<u32>,
 }
 

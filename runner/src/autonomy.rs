@@ -1,7 +1,9 @@
 //! Whether a standing permission lets the runner act without asking.
 
 use chrono::{DateTime, Utc};
-use contracts::{ActionKind, Instruction, ServerId, TimelineEventKind};
+use std::collections::HashMap;
+
+use contracts::{ActionKind, Instruction, InstructionId, ResolutionPath, ServerId};
 use control::ControlPlane;
 
 /// The outcome of the autonomy check.
@@ -14,12 +16,12 @@ pub enum Autonomy {
 }
 
 /// Facts the limits are checked against, taken when the check runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Facts {
     pub now: DateTime<Utc>,
     pub table_bytes: Option<u64>,
-    /// Actions already started on the server today (UTC).
-    pub actions_today: u32,
+    /// Actions taken today (UTC) without asking, per instruction that allowed them.
+    pub actions_today: HashMap<InstructionId, u32>,
 }
 
 /// Checks every instruction for the server against the action and the facts.
@@ -33,7 +35,7 @@ pub async fn check(
     let facts = Facts {
         now,
         table_bytes,
-        actions_today: actions_started_today(control, server_id, now).await?,
+        actions_today: autonomous_actions_today(control, server_id, now).await?,
     };
     let instructions = control.instructions(server_id).await?;
     Ok(decide(&instructions, server_id, schema, &facts))
@@ -93,30 +95,40 @@ fn limits_violation(instruction: &Instruction, facts: &Facts) -> Option<String> 
             window.end.format("%H:%M")
         ));
     }
+    let actions_today = facts
+        .actions_today
+        .get(&instruction.id)
+        .copied()
+        .unwrap_or(0);
     if let Some(max_actions) = limits.max_actions_per_day
-        && facts.actions_today >= max_actions
+        && actions_today >= max_actions
     {
         return Some(format!(
-            "{} actions ran today, the limit is {max_actions}",
-            facts.actions_today
+            "{actions_today} actions ran under it today, the limit is {max_actions}"
         ));
     }
     None
 }
 
-async fn actions_started_today(
+/// Counts today's issues resolved, or failed, without asking, per instruction.
+async fn autonomous_actions_today(
     control: &ControlPlane,
     server_id: &ServerId,
     now: DateTime<Utc>,
-) -> Result<u32, control::Error> {
+) -> Result<HashMap<InstructionId, u32>, control::Error> {
     let today = now.date_naive();
-    let events = control.timeline(server_id).await?;
-    let started = events
-        .iter()
-        .filter(|event| event.kind == TimelineEventKind::ExecutionStarted)
-        .filter(|event| event.at.date_naive() == today)
-        .count();
-    Ok(started as u32)
+    let mut counts = HashMap::new();
+    for issue in control.issues(server_id).await? {
+        let Some(resolution) = issue.resolution else {
+            continue;
+        };
+        if let ResolutionPath::Autonomous { instruction_id } = resolution.path
+            && resolution.resolved_at.date_naive() == today
+        {
+            *counts.entry(instruction_id).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
 }
 
 #[cfg(test)]
@@ -143,14 +155,15 @@ mod tests {
         }
     }
 
-    fn facts(hour: u32, table_bytes: u64, actions_today: u32) -> Facts {
+    /// Facts at `hour` UTC, with `actions_today` actions already taken under `given`.
+    fn facts(hour: u32, table_bytes: u64, given: &Instruction, actions_today: u32) -> Facts {
         let now = DateTime::from_timestamp(1_800_000_000, 0)
             .unwrap()
             .date_naive();
         Facts {
             now: now.and_hms_opt(hour, 0, 0).unwrap().and_utc(),
             table_bytes: Some(table_bytes),
-            actions_today,
+            actions_today: HashMap::from([(given.id, actions_today)]),
         }
     }
 
@@ -168,7 +181,12 @@ mod tests {
     #[test]
     fn limits_that_hold_allow() {
         let given = [instruction(limits())];
-        let outcome = decide(&given, &"db1".into(), "public", &facts(10, 1 << 20, 1));
+        let outcome = decide(
+            &given,
+            &"db1".into(),
+            "public",
+            &facts(10, 1 << 20, &given[0], 1),
+        );
         assert_eq!(outcome, Autonomy::Allowed(given[0].clone()));
     }
 
@@ -176,9 +194,9 @@ mod tests {
     fn each_limit_can_refuse() {
         let given = [instruction(limits())];
         let cases = [
-            (facts(10, 2 << 30, 0), "above the limit"),
-            (facts(20, 1 << 20, 0), "outside the window"),
-            (facts(10, 1 << 20, 2), "the limit is 2"),
+            (facts(10, 2 << 30, &given[0], 0), "above the limit"),
+            (facts(20, 1 << 20, &given[0], 0), "outside the window"),
+            (facts(10, 1 << 20, &given[0], 2), "the limit is 2"),
         ];
         for (facts, expected) in cases {
             let Autonomy::AskFirst { reasons } = decide(&given, &"db1".into(), "public", &facts)
@@ -193,24 +211,23 @@ mod tests {
     fn revoked_instruction_does_not_apply() {
         let mut revoked = instruction(Limits::default());
         revoked.revoked_at = Some(DateTime::UNIX_EPOCH);
-        let outcome = decide(&[revoked], &"db1".into(), "public", &facts(10, 1, 0));
+        let facts = facts(10, 1, &revoked, 0);
+        let outcome = decide(&[revoked], &"db1".into(), "public", &facts);
         assert!(matches!(outcome, Autonomy::AskFirst { .. }));
     }
 
     #[test]
     fn other_server_does_not_apply() {
-        let outcome = decide(
-            &[instruction(Limits::default())],
-            &"db2".into(),
-            "public",
-            &facts(10, 1, 0),
-        );
+        let given = [instruction(Limits::default())];
+        let outcome = decide(&given, &"db2".into(), "public", &facts(10, 1, &given[0], 0));
         assert!(matches!(outcome, Autonomy::AskFirst { .. }));
     }
 
     #[test]
     fn no_instruction_says_so() {
-        let Autonomy::AskFirst { reasons } = decide(&[], &"db1".into(), "public", &facts(10, 1, 0))
+        let unrelated = instruction(Limits::default());
+        let Autonomy::AskFirst { reasons } =
+            decide(&[], &"db1".into(), "public", &facts(10, 1, &unrelated, 0))
         else {
             panic!("expected a refusal");
         };
