@@ -37,9 +37,10 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the control and target clusters, seed the scenario data and show the status.
+    /// Start the clusters, load the scenario data, start Platform Services, a runner and the API,
+    /// and show the status.
     Up(UpArgs),
-    /// Stop running workloads and both clusters.
+    /// Stop workloads, the components and both clusters.
     Down,
     /// Show each cluster with its port and CPU, and the running workloads.
     Status(StatusArgs),
@@ -48,12 +49,81 @@ pub enum Command {
     /// Run, start or stop a named workload.
     #[command(subcommand)]
     Workload(WorkloadCommand),
+    /// Play the scenario headless against the running stack and print the timeline.
+    Demo(DemoArgs),
+    /// Run Platform Services in the foreground: CPU monitor, alerts, locks, dispatch.
+    Platform(ControlArgs),
+    /// Run a runner in the foreground: investigate, propose, execute, verify.
+    Runner(RunnerArgs),
+    /// Run the REST API in the foreground.
+    Api(ApiArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ControlArgs {
+    /// Control-plane database (store and bus), as a libpq URL [default: the local control
+    /// cluster].
+    #[arg(long, env = "DBAGENT_CONTROL_DSN", hide_env_values = true)]
+    pub control_dsn: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunnerArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+
+    /// Target servers as `SERVER_ID=URL`, comma-separated [default: the local target as
+    /// `local-target`].
+    #[arg(
+        long,
+        env = "DBAGENT_RUNNER_TARGETS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub targets: Vec<String>,
+
+    /// Seconds the investigation watches the statistics views.
+    #[arg(long, default_value_t = 10.0)]
+    pub investigation_window: f64,
+
+    /// Runs handled at once.
+    #[arg(long, default_value_t = 4)]
+    pub max_concurrent_runs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+
+    /// Address the API listens on.
+    #[arg(long, env = "DBAGENT_API_LISTEN", default_value = "127.0.0.1:7480")]
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Print `{"incidents": [...]}` as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Seconds to wait for each step of an incident before giving up.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
     #[command(flatten)]
     pub seed: SeedArgs,
+
+    /// Address the API listens on.
+    #[arg(long, env = "DBAGENT_API_LISTEN", default_value = "127.0.0.1:7480")]
+    pub api_listen: std::net::SocketAddr,
+
+    /// Start only the clusters and the data, not Platform Services, the runner and the API.
+    #[arg(long)]
+    pub clusters_only: bool,
 }
 
 #[derive(Debug, Args)]

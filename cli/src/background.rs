@@ -151,7 +151,11 @@ fn is_zombie(pid: u32) -> bool {
 /// Sends SIGTERM, waits for a clean exit, then SIGKILL.
 fn terminate(pid: u32) -> anyhow::Result<()> {
     let pid = Pid::from_raw(pid as i32);
-    kill(pid, Signal::SIGTERM)?;
+    match kill(pid, Signal::SIGTERM) {
+        // It exited between the check and the signal.
+        Err(nix::errno::Errno::ESRCH) => return Ok(()),
+        result => result?,
+    }
     let deadline = Instant::now() + STOP_TIMEOUT;
     while Instant::now() < deadline {
         if kill(pid, None).is_err() || is_zombie(pid.as_raw() as u32) {

@@ -5,10 +5,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::api_client::ApiClient;
 use crate::args::{
-    Cli, Command, GlobalArgs, PgbenchArgs, SeedArgs, StatusArgs, WorkloadArgs, WorkloadCommand,
+    Cli, Command, DemoArgs, GlobalArgs, PgbenchArgs, SeedArgs, StatusArgs, UpArgs, WorkloadArgs,
+    WorkloadCommand,
 };
-use crate::{stack, status, workload_process};
+use crate::{components, stack, status, workload_process};
 
 pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
     // Absolute, so that paths in the output and in background workloads do not depend on the
@@ -17,7 +21,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         .with_context(|| format!("invalid state directory {}", cli.global.state_dir.display()))?;
     let global = &cli.global;
     match cli.command {
-        Command::Up(args) => up(global, &args.seed).await,
+        Command::Up(args) => up(global, &args).await,
         Command::Down => down(&global.state_dir),
         Command::Status(args) => show_status(global, &args).await,
         Command::Seed(args) => {
@@ -25,24 +29,38 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
             seed(global, &args).await
         }
         Command::Workload(command) => workload(global, command).await,
+        Command::Demo(args) => demo(global, &args).await,
+        Command::Platform(args) => {
+            components::run_platform(&global.state_dir, &args, termination()).await
+        }
+        Command::Runner(args) => {
+            components::run_runner(&global.state_dir, &args, termination()).await
+        }
+        Command::Api(args) => components::run_api(&global.state_dir, &args, termination()).await,
     }
 }
 
-async fn up(global: &GlobalArgs, seed_args: &SeedArgs) -> anyhow::Result<()> {
-    // Reject a bad scale before spending time on the clusters.
-    scenario::Scale::new(seed_args.orders)?;
+async fn up(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<()> {
+    // Reject bad settings before spending time on the clusters.
+    scenario::Scale::new(args.seed.orders)?;
+    let vcores = target_vcores(global)?;
     eprintln!("Starting clusters in {}", global.state_dir.display());
     stack::ensure_clusters(&global.state_dir).await?;
-    seed(global, seed_args).await?;
+    seed(global, &args.seed).await?;
+
+    if !args.clusters_only {
+        components::register_local_target(&global.state_dir, vcores).await?;
+        let url = components::start_all(&global.state_dir, args.api_listen).await?;
+        let (_, token) = components::api_endpoint(&global.state_dir)?;
+        println!("API: {url}/api (token: {token})");
+        println!("OpenAPI document: {url}/api/openapi.json");
+    }
     println!();
-    show_status(
-        global,
-        &StatusArgs {
-            json: false,
-            interval: 1.0,
-        },
-    )
-    .await
+    let status = StatusArgs {
+        json: false,
+        interval: 1.0,
+    };
+    show_status(global, &status).await
 }
 
 async fn seed(global: &GlobalArgs, args: &SeedArgs) -> anyhow::Result<()> {
@@ -71,6 +89,9 @@ async fn seed(global: &GlobalArgs, args: &SeedArgs) -> anyhow::Result<()> {
 fn down(state_dir: &Path) -> anyhow::Result<()> {
     for name in workload_process::stop(state_dir, None)? {
         eprintln!("Stopped workload {name}");
+    }
+    for name in components::stop_all(state_dir)? {
+        eprintln!("Stopped {name}");
     }
     stack::stop_clusters(state_dir)?;
     eprintln!("Stopped clusters in {}", state_dir.display());
@@ -195,6 +216,33 @@ fn target_vcores(global: &GlobalArgs) -> anyhow::Result<u32> {
         Some(vcores) => Ok(vcores),
         None => Ok(std::thread::available_parallelism().map_or(1, |cores| cores.get() as u32)),
     }
+}
+
+async fn demo(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<()> {
+    let (url, token) = components::api_endpoint(&global.state_dir)?;
+    let api = ApiClient::new(&url, &token);
+    let incidents =
+        crate::demo::play(&global.state_dir, &api, Duration::from_secs(args.timeout)).await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "incidents": incidents }))?
+        );
+    } else {
+        crate::demo::print_text(&incidents);
+    }
+    Ok(())
+}
+
+/// Returns a token that is cancelled on Ctrl-C or SIGTERM.
+fn termination() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        wait_for_termination().await;
+        cancel.cancel();
+    });
+    token
 }
 
 /// Waits for Ctrl-C or SIGTERM, which `dbagent workload stop` sends.

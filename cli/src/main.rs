@@ -1,9 +1,13 @@
 //! `dbagent`: runs the local stack, shows its status, loads the scenario data and drives
 //! workloads against any PostgreSQL server.
 
+mod api_client;
 mod args;
 mod background;
 mod commands;
+mod components;
+mod demo;
+mod demo_reset;
 mod stack;
 mod status;
 mod workload_process;

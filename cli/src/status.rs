@@ -13,6 +13,7 @@ use crate::workload_process;
 pub struct Status {
     pub state_dir: String,
     pub clusters: Vec<ClusterStatus>,
+    pub components: Vec<crate::background::ProcessStatus>,
     pub workloads: Vec<crate::background::ProcessStatus>,
 }
 
@@ -56,6 +57,7 @@ pub async fn collect(state_dir: &Path, vcores: u32, interval: Duration) -> anyho
     Ok(Status {
         state_dir: state_dir.display().to_string(),
         clusters,
+        components: crate::components::statuses(state_dir),
         workloads: workload_process::list(state_dir),
     })
 }
@@ -102,6 +104,12 @@ pub fn print_text(status: &Status) {
     }
     let vcores = status.clusters.first().map_or(0, |cluster| cluster.vcores);
     println!("CPU is a share of {vcores} vCores. Connection strings: dbagent status --json");
+    for component in &status.components {
+        println!(
+            "Component {} running (pid {})",
+            component.name, component.pid
+        );
+    }
     for workload in &status.workloads {
         println!("Workload {} running (pid {})", workload.name, workload.pid);
     }

@@ -8,7 +8,7 @@ use crate::background::{Process, ProcessStatus};
 
 const PREFIX: &str = "workload-";
 
-/// The background process of a workload, identified by its subcommand.
+/// Returns the background process of a workload, identified by its subcommand.
 fn process(name: &str) -> Process {
     Process {
         name: format!("{PREFIX}{name}"),

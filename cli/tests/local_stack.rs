@@ -1,69 +1,15 @@
 //! Drives the `dbagent` binary as a user would: up, status, workloads, down.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use support::{Stack, cluster};
+
+use std::path::Path;
 
 use serde_json::Value;
 
 /// Small enough to load in a few seconds; the CPU behaviour at full scale is tested in `scenario`.
 const ORDERS: &str = "20000";
-
-struct Stack {
-    state_dir: PathBuf,
-}
-
-impl Stack {
-    fn new() -> Stack {
-        let dir = tempfile::Builder::new()
-            .prefix("dbagent-cli-")
-            .tempdir()
-            .unwrap()
-            .keep();
-        // The clusters' processes run as the postgres user when tests run as root.
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Stack { state_dir: dir }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_dbagent"))
-            .arg("--state-dir")
-            .arg(&self.state_dir)
-            .args(args)
-            .output()
-            .expect("dbagent runs")
-    }
-
-    fn run_ok(&self, args: &[&str]) -> String {
-        let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "dbagent {args:?} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn status(&self) -> Value {
-        serde_json::from_str(&self.run_ok(&["status", "--json", "--interval", "0.2"])).unwrap()
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = self.run(&["down"]);
-        let _ = std::fs::remove_dir_all(&self.state_dir);
-    }
-}
-
-fn cluster<'a>(status: &'a Value, name: &str) -> &'a Value {
-    status["clusters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|cluster| cluster["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} cluster in {status}"))
-}
 
 async fn count_orders(connection_string: &str) -> (i64, i64) {
     let (client, connection) = tokio_postgres::connect(connection_string, tokio_postgres::NoTls)
@@ -101,7 +47,7 @@ fn workload_names(status: &Value) -> Vec<String> {
 async fn up_status_workload_down() {
     let stack = Stack::new();
 
-    let up = stack.run_ok(&["up", "--orders", ORDERS]);
+    let up = stack.up(ORDERS);
     assert!(up.contains("target"), "{up}");
 
     let status = stack.status();
@@ -136,11 +82,11 @@ async fn up_status_workload_down() {
 #[tokio::test(flavor = "multi_thread")]
 async fn up_again_reuses_clusters_and_data() {
     let stack = Stack::new();
-    stack.run_ok(&["up", "--orders", ORDERS]);
+    stack.up(ORDERS);
     let first = stack.status();
     stack.run_ok(&["down"]);
 
-    let again = stack.run_ok(&["up", "--orders", ORDERS]);
+    let again = stack.up(ORDERS);
 
     let second = stack.status();
     let dsn = |status: &Value| cluster(status, "target")["connection_string"].clone();
