@@ -120,7 +120,11 @@ async fn follow_incident(
             .await?
             .into_iter()
             .find(|issue| !seen.contains(&issue.id));
-        Ok(new.filter(|issue| issue.proposed_action.is_some()))
+        // An issue is created open, then waits for approval or, under an instruction, goes
+        // straight to execution: the demo needs it past that first state.
+        let ready =
+            |issue: &Issue| issue.proposed_action.is_some() && issue.status != IssueStatus::Open;
+        Ok(new.filter(ready))
     })
     .await?;
     seen.insert(issue.id);
@@ -178,8 +182,12 @@ where
 {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        if let Some(value) = check().await? {
-            return Ok(value);
+        match check().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            // The API may be briefly unavailable, for example while the control cluster
+            // restarts; the deadline still bounds the wait.
+            Err(error) => eprintln!("Waiting for {what}: {error:#}; retrying"),
         }
         if tokio::time::Instant::now() >= deadline {
             anyhow::bail!("timed out after {} s waiting for {what}", timeout.as_secs());

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use contracts::{Completion, CompletionOutcome};
+use contracts::{Completion, CompletionOutcome, RunState};
 use futures::StreamExt;
 use tracing::{debug, info, instrument};
 
@@ -14,6 +14,9 @@ use crate::{Platform, Result};
 pub enum LockChange {
     /// The run keeps the lock with no lease while it waits for a person.
     LeaseCleared,
+    /// The run reported a suspension but was resumed before the report arrived, so its lease
+    /// stays.
+    LeaseKept,
     Released,
     /// The run did not hold the lock, for example because the completion was delivered twice.
     NotHeld,
@@ -45,6 +48,13 @@ impl Platform {
         let run_id = completion.run_id;
         let change = match &completion.outcome {
             CompletionOutcome::Suspended { .. } => {
+                // A decision may have resumed the run before this message arrived; a running
+                // run keeps its lease, so that the sweeper frees the lock if its runner dies.
+                let run = self.control.run(server_id, run_id).await?.value;
+                if run.state != RunState::AwaitingApproval {
+                    debug!(state = ?run.state, "run is no longer suspended; lease kept");
+                    return Ok(LockChange::LeaseKept);
+                }
                 let updated = lock::update_held(&self.control, server_id, run_id, |lock| {
                     let changed = lock.lease_until.is_some();
                     lock.lease_until = None;
@@ -64,6 +74,7 @@ impl Platform {
         };
         match change {
             LockChange::NotHeld => debug!("run does not hold the lock; nothing to change"),
+            LockChange::LeaseKept => {}
             LockChange::LeaseCleared => info!("run suspended; it keeps the lock until a decision"),
             LockChange::Released => info!("run finished; lock released"),
         }

@@ -110,7 +110,10 @@ fn limits_violation(instruction: &Instruction, facts: &Facts) -> Option<String> 
     None
 }
 
-/// Counts today's issues resolved, or failed, without asking, per instruction.
+/// Counts today's issues resolved without asking, per instruction.
+///
+/// NOTE: a failed autonomous build closes its issue with a failed path, which names no
+/// instruction, so it does not count against the limit.
 async fn autonomous_actions_today(
     control: &ControlPlane,
     server_id: &ServerId,

@@ -8,9 +8,19 @@ pub enum Error {
     Investigate(#[from] crate::investigate::Error),
 
     #[error(
-        "no connection string is configured for server {server_id}; pass --target {server_id}=postgres://..."
+        "no connection string is configured for server {server_id}; pass --targets {server_id}=postgres://..."
     )]
     UnknownTarget { server_id: String },
+
+    #[error("the connection string of server {server_id} is invalid: {source}")]
+    InvalidTarget {
+        server_id: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+
+    #[error("a build of index {index} on server {server_id} is still running; waiting for it")]
+    BuildInProgress { server_id: String, index: String },
 
     #[error("failed to {action} on server {server_id}: {source}")]
     Target {
@@ -30,8 +40,26 @@ impl Error {
         match self {
             Error::Control(error) => error.is_retryable(),
             Error::Investigate(error) => error.is_retryable(),
-            Error::Target { source, .. } => source.is_closed() || source.as_db_error().is_none(),
-            Error::UnknownTarget { .. } | Error::Verification(_) => false,
+            Error::Target { source, .. } => target_error_is_transient(source),
+            Error::BuildInProgress { .. } => true,
+            Error::UnknownTarget { .. } | Error::InvalidTarget { .. } | Error::Verification(_) => {
+                false
+            }
         }
     }
+}
+
+/// Tells whether a target error may pass on its own: connection failures, and server states
+/// such as a failover, too many connections, a deadlock or a busy lock.
+fn target_error_is_transient(error: &tokio_postgres::Error) -> bool {
+    let Some(database_error) = error.as_db_error() else {
+        return true;
+    };
+    let code = database_error.code().code();
+    let transient_classes = ["08", "53", "57P"];
+    let transient_codes = ["40001", "40P01", "55P03"];
+    transient_classes
+        .iter()
+        .any(|class| code.starts_with(class))
+        || transient_codes.contains(&code)
 }

@@ -50,17 +50,7 @@ pub async fn build_index(
     config: &RunnerConfig,
 ) -> Result<BuildReport, Error> {
     let started = Instant::now();
-    match index_validity(client, server_id, &action.schema, &action.index_name).await? {
-        Some(true) => {
-            return Ok(BuildReport {
-                duration: started.elapsed(),
-                already_existed: true,
-            });
-        }
-        Some(false) => drop_index(client, server_id, action).await?,
-        None => {}
-    }
-
+    // Set first, so that the drop of a leftover below is bounded too.
     set_timeout(client, server_id, "lock_timeout", config.build_lock_timeout).await?;
     set_timeout(
         client,
@@ -69,8 +59,28 @@ pub async fn build_index(
         config.build_statement_timeout,
     )
     .await?;
+    match index_validity(client, server_id, &action.schema, &action.index_name).await? {
+        Some(true) => {
+            return Ok(BuildReport {
+                duration: started.elapsed(),
+                already_existed: true,
+            });
+        }
+        // An index is INVALID while its concurrent build runs, as well as after a failed one:
+        // only a leftover may be dropped.
+        Some(false) if build_in_progress(client, server_id, action).await? => {
+            return Err(Error::BuildInProgress {
+                server_id: server_id.to_string(),
+                index: action.index_name.clone(),
+            });
+        }
+        Some(false) => drop_index(client, server_id, action).await?,
+        None => {}
+    }
+
     // Rendered again from the structured fields, so that every identifier is quoted even if the
-    // stored DDL text was altered.
+    // stored DDL text was altered. Expression keys and predicates are SQL that the parser
+    // produced during the investigation.
     let built = client.batch_execute(&action.render_ddl()).await;
     if let Err(error) = built {
         let leftover = index_validity(client, server_id, &action.schema, &action.index_name).await;
@@ -98,6 +108,25 @@ async fn set_timeout(
         .await
         .map_err(failed("set the build's timeouts", server_id))?;
     Ok(())
+}
+
+/// Tells whether a backend is building the index now.
+async fn build_in_progress(
+    client: &Client,
+    server_id: &ServerId,
+    action: &CreateIndex,
+) -> Result<bool, Error> {
+    let row = client
+        .query_opt(
+            "SELECT 1 FROM pg_stat_progress_create_index p
+             JOIN pg_class c ON c.oid = p.index_relid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relname = $2",
+            &[&action.schema, &action.index_name],
+        )
+        .await
+        .map_err(failed("look for a running index build", server_id))?;
+    Ok(row.is_some())
 }
 
 async fn drop_index(

@@ -75,6 +75,15 @@ async fn ask_for_approval(
     issue: Issue,
     reasons: Vec<String>,
 ) -> Result<(), Error> {
+    // The run is suspended before the issue shows as awaiting approval: the API accepts a
+    // decision once the issue does, and Platform Services resumes only a suspended run.
+    let run = steps::advance(
+        ctx,
+        &run,
+        RunState::AwaitingApproval,
+        "Waiting for approval",
+    )
+    .await?;
     ctx.control
         .update_issue(&run.server_id, issue.id, |stored| {
             if stored.status != IssueStatus::Open && stored.status != IssueStatus::AwaitingApproval
@@ -91,25 +100,27 @@ async fn ask_for_approval(
             true
         })
         .await?;
-    let run = steps::advance(
-        ctx,
-        &run,
-        RunState::AwaitingApproval,
-        "Waiting for approval",
-    )
-    .await?;
-    ctx.record(
-        &run,
-        TimelineEventKind::ApprovalRequested,
-        format!("Approval requested: {}", issue.title),
-    )
-    .await?;
+    let message = format!("Approval requested: {}", issue.title);
+    ctx.record(&run, TimelineEventKind::ApprovalRequested, message)
+        .await?;
     steps::report(
         ctx,
         &run,
         CompletionOutcome::Suspended { issue_id: issue.id },
     )
-    .await
+    .await?;
+
+    // A decision recorded while an earlier attempt of this step ran would otherwise never
+    // resume the run, because its approval message arrived before the run was suspended.
+    if ctx
+        .control
+        .decision(&run.server_id, issue.id)
+        .await?
+        .is_some()
+    {
+        return resolution_step::resume(ctx, run).await;
+    }
+    Ok(())
 }
 
 /// Creates the run's issue from the investigation, or returns the one an earlier attempt of the

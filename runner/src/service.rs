@@ -31,7 +31,11 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
     let mut handlers = JoinSet::new();
     let mut backoff = BACKOFF_INITIAL;
     loop {
-        while handlers.try_join_next().is_some() {}
+        while let Some(finished) = handlers.try_join_next() {
+            if let Err(error) = finished {
+                tracing::error!(%error, "a run handler panicked; its trigger will be redelivered");
+            }
+        }
         let permit = tokio::select! {
             _ = shutdown.cancelled() => break,
             permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
@@ -82,7 +86,8 @@ pub async fn run_once(ctx: &Context, max_wait: Duration) -> Result<usize, contro
 }
 
 /// Handles one trigger while keeping its lock and the run's heartbeat fresh, then settles it:
-/// completed when handled or when no retry can help, abandoned for another attempt otherwise.
+/// completed when handled or when no retry can help, left to expire for another attempt
+/// otherwise.
 async fn handle_delivery(ctx: &Context, message: Received<Trigger>) {
     let trigger = &message.envelope.payload;
     let span = tracing::info_span!("run", run.id = %trigger.run_id, server.id = %trigger.server_id);
@@ -92,6 +97,9 @@ async fn handle_delivery(ctx: &Context, message: Received<Trigger>) {
 async fn settle_after_handling(ctx: &Context, message: &Received<Trigger>) {
     let trigger = &message.envelope.payload;
     let keepalive = CancellationToken::new();
+    // Stops the keep-alive even when the handler panics, so that the trigger's lock expires
+    // and the run's heartbeat goes stale, and another attempt can take over.
+    let stop_on_drop = keepalive.clone().drop_guard();
     let beating = tokio::spawn(keep_alive(
         ctx.clone(),
         message.delivery.lock_token.clone(),
@@ -100,14 +108,16 @@ async fn settle_after_handling(ctx: &Context, message: &Received<Trigger>) {
     ));
 
     let result = trigger::handle(ctx, trigger).await;
-    keepalive.cancel();
+    drop(stop_on_drop);
     let _ = beating.await;
 
     let settled = match result {
         Ok(()) => ctx.control.complete(message).await,
         Err(error) if error.is_retryable() => {
-            tracing::warn!(%error, "run step failed; the trigger will be redelivered");
-            ctx.control.abandon(message).await
+            // Left unsettled: the lock expires and the trigger comes back after the queue's
+            // lock duration, which spaces the attempts out, unlike an immediate abandon.
+            tracing::warn!(%error, "run step failed; the trigger will be redelivered when its lock expires");
+            Ok(())
         }
         Err(error) => {
             tracing::error!(%error, "run step failed");
@@ -127,6 +137,7 @@ async fn give_up(ctx: &Context, trigger: &Trigger, reason: &str) {
             .run(&trigger.server_id, trigger.run_id)
             .await?
             .value;
+        steps::fail_issue_of(ctx, &run, reason).await?;
         let run = steps::fail(ctx, &run, reason).await?;
         let outcome = CompletionOutcome::Failed {
             reason: reason.to_string(),

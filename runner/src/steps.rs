@@ -1,7 +1,9 @@
 //! Small operations shared by the run steps.
 
 use chrono::Utc;
-use contracts::{Completion, CompletionOutcome, Run, RunState};
+use contracts::{
+    Completion, CompletionOutcome, IssueStatus, Resolution, ResolutionPath, Run, RunState,
+};
 
 use crate::{Context, Error};
 
@@ -50,5 +52,34 @@ pub async fn report(ctx: &Context, run: &Run, outcome: CompletionOutcome) -> Res
         outcome,
     };
     ctx.control.send(run.id, completion).await?;
+    Ok(())
+}
+
+/// Closes the run's issue as failed with the reason, unless it is closed already.
+pub async fn fail_issue_of(ctx: &Context, run: &Run, reason: &str) -> Result<(), Error> {
+    let Some(issue_id) = run.issue_id else {
+        return Ok(());
+    };
+    let resolution = Resolution {
+        path: ResolutionPath::Failed {
+            reason: reason.to_string(),
+        },
+        resolved_at: Utc::now(),
+        cpu_before_pct: None,
+        cpu_after_pct: None,
+        mean_time_before_ms: None,
+        mean_time_after_ms: None,
+    };
+    ctx.control
+        .update_issue(&run.server_id, issue_id, |issue| {
+            if issue.status.is_closed() {
+                return false;
+            }
+            issue.status = IssueStatus::Failed;
+            issue.resolution = Some(resolution.clone());
+            issue.updated_at = Utc::now();
+            true
+        })
+        .await?;
     Ok(())
 }

@@ -64,12 +64,23 @@ pub async fn verify(
     }
 
     let server = ctx.control.server(&run.server_id).await?;
-    let cpu_after_pct = wait_for_cpu_below(ctx, run, server.cpu_threshold_pct).await?;
+    let threshold = effective_threshold(server.cpu_threshold_pct);
+    let cpu_after_pct = wait_for_cpu_below(ctx, run, threshold).await?;
     Ok(Verification {
         index_name: action.index_name.clone(),
         cpu_after_pct,
-        threshold_pct: server.cpu_threshold_pct,
+        threshold_pct: threshold,
     })
+}
+
+/// Returns the threshold the monitor alerts on: the server's own, or 80 % when that is not a
+/// positive number.
+fn effective_threshold(configured: f64) -> f64 {
+    if configured.is_finite() && configured > 0.0 {
+        configured
+    } else {
+        80.0
+    }
 }
 
 /// Waits until the latest samples taken after the settling time average below the threshold,

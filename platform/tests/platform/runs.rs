@@ -31,6 +31,32 @@ async fn suspended_run_keeps_lock_without_lease() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn late_suspension_keeps_lease() {
+    let platform = platform("late_suspension").await;
+    let control = platform.control();
+    let (server_id, run_id) = started_run(&platform, "late").await;
+    let states = [
+        RunState::Investigating,
+        RunState::AwaitingApproval,
+        RunState::Executing,
+    ];
+    advance(control, &server_id, run_id, &states).await;
+    let completion = contracts::Completion {
+        run_id,
+        server_id: server_id.clone(),
+        outcome: CompletionOutcome::Suspended {
+            issue_id: contracts::IssueId::new(),
+        },
+    };
+
+    let change = platform.handle_completion(&completion).await.unwrap();
+
+    assert_eq!(change, LockChange::LeaseKept);
+    let lock = read_lock(control, &server_id).await.unwrap();
+    assert!(lock.lease_until.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn completed_run_releases_lock() {
     let platform = platform("completed_releases").await;
     let control = platform.control();
