@@ -108,7 +108,7 @@ pub async fn start_all(
     Ok(url)
 }
 
-/// The same process matched by its subcommand alone, whatever its other arguments.
+/// Returns the same process matched by its subcommand alone, whatever its other arguments.
 fn by_subcommand(component: &Process) -> Process {
     Process {
         name: component.name.clone(),

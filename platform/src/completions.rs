@@ -48,7 +48,7 @@ impl Platform {
         let run_id = completion.run_id;
         let change = match &completion.outcome {
             CompletionOutcome::Suspended { .. } => {
-                // A decision may have resumed the run before this message arrived; a running
+                // A decision may have resumed the run before this message arrived. A running
                 // run keeps its lease, so that the sweeper frees the lock if its runner dies.
                 let run = self.control.run(server_id, run_id).await?.value;
                 if run.state != RunState::AwaitingApproval {

@@ -30,8 +30,8 @@ impl Verification {
     }
 }
 
-/// Checks the index, the plan and the CPU, in that order; any failed check is an
-/// [`Error::Verification`] naming what did not hold.
+/// Checks the index, the plan and the CPU, in that order. A failed check returns an
+/// [`Error::Verification`] that names what did not hold.
 pub async fn verify(
     ctx: &Context,
     client: &Client,
