@@ -12,11 +12,11 @@ pub enum Error {
     )]
     UnknownTarget { server_id: String },
 
-    #[error("the connection string of server {server_id} is invalid: {source}")]
+    #[error("the connection settings of server {server_id} are invalid: {source}")]
     InvalidTarget {
         server_id: String,
         #[source]
-        source: tokio_postgres::Error,
+        source: pgconn::Error,
     },
 
     #[error("a build of index {index} on server {server_id} is still running; waiting for it")]

@@ -1,6 +1,6 @@
 //! Connections shared by seeding and the workload runner.
 
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
 use crate::error::describe;
 use crate::{Error, Result};
@@ -9,6 +9,8 @@ use crate::{Error, Result};
 #[derive(Clone)]
 pub(crate) struct Target {
     pub config: Config,
+    /// The connection string's TLS settings, which `pgconn` applies.
+    tls: pgconn::Target,
     pub name: String,
 }
 
@@ -16,34 +18,30 @@ impl Target {
     /// Parses a libpq connection string or URL, naming connections `application_name` unless
     /// the string sets one, so that they are easy to find in `pg_stat_activity`.
     pub fn parse(connection_string: &str, application_name: &str) -> Result<Target> {
-        let mut config: Config = connection_string
-            .parse()
-            .map_err(Error::InvalidConnectionString)?;
-        if config.get_application_name().is_none() {
-            config.application_name(application_name);
+        let mut tls = pgconn::parse(connection_string).map_err(Error::InvalidConnectionString)?;
+        if tls.config.get_application_name().is_none() {
+            tls.config.application_name(application_name);
         }
+        let config = tls.config.clone();
         let name = describe(&config);
-        Ok(Target { config, name })
+        Ok(Target { config, tls, name })
     }
 
-    /// Opens a connection and drives it on a background task until the client is dropped.
-    // NOTE: plain TCP only, so servers that require TLS (Azure's default) reject this; point
-    // pgbench at such servers instead.
+    /// Opens a connection, with TLS as the connection string's `sslmode` asks, and drives it
+    /// on a background task until the client is dropped.
     pub async fn connect(&self) -> Result<Client> {
-        let (client, connection) =
-            self.config
-                .connect(NoTls)
-                .await
-                .map_err(|source| Error::Connect {
-                    target: self.name.clone(),
-                    source,
-                })?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection closed with an error");
-            }
-        });
-        Ok(client)
+        let mut tls = self.tls.clone();
+        tls.config = self.config.clone();
+        pgconn::connect(&tls).await.map_err(|error| match error {
+            pgconn::Error::Postgres(source) => Error::Connect {
+                target: self.name.clone(),
+                source,
+            },
+            other => Error::Tls {
+                target: self.name.clone(),
+                source: other,
+            },
+        })
     }
 
     /// Wraps a SQL error with the action that failed and this target's name.

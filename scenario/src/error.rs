@@ -4,8 +4,15 @@
 /// string is reduced to its host, port and database before it reaches an error.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("invalid connection string: {0}")]
-    InvalidConnectionString(#[source] tokio_postgres::Error),
+    #[error("{0}")]
+    InvalidConnectionString(#[source] pgconn::Error),
+
+    #[error("failed to set up TLS for {target}: {source}")]
+    Tls {
+        target: String,
+        #[source]
+        source: pgconn::Error,
+    },
 
     #[error("failed to connect to {target}: {source}")]
     Connect {

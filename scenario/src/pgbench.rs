@@ -75,9 +75,8 @@ pub fn command(
     scale: Scale,
     options: &PgbenchOptions,
 ) -> Result<Command> {
-    let config: tokio_postgres::Config = connection_string
-        .parse()
-        .map_err(Error::InvalidConnectionString)?;
+    let target = pgconn::parse(connection_string).map_err(Error::InvalidConnectionString)?;
+    let config = &target.config;
     let threads = options.threads.clamp(1, options.clients.max(1));
     let seconds = options.duration.as_secs().max(1);
 
@@ -95,16 +94,17 @@ pub fn command(
     if let Some(rate) = options.rate {
         command.args(["--rate", &format!("{rate}")]);
     }
-    command.arg(conninfo(&config));
+    command.arg(conninfo(&target));
     if let Some(password) = config.get_password() {
         command.env("PGPASSWORD", String::from_utf8_lossy(password).as_ref());
     }
     Ok(command)
 }
 
-/// Renders the settings of `config` that pgbench needs as a libpq keyword/value string,
+/// Renders the settings of `target` that pgbench needs as a libpq keyword/value string,
 /// leaving out the password.
-fn conninfo(config: &tokio_postgres::Config) -> String {
+fn conninfo(target: &pgconn::Target) -> String {
+    let config = &target.config;
     let mut pairs: Vec<(&str, String)> = Vec::new();
     let hosts: Vec<String> = config
         .get_hosts()
@@ -127,12 +127,17 @@ fn conninfo(config: &tokio_postgres::Config) -> String {
     if let Some(dbname) = config.get_dbname() {
         pairs.push(("dbname", dbname.to_owned()));
     }
-    let sslmode = match config.get_ssl_mode() {
-        SslMode::Disable => "disable",
-        SslMode::Require => "require",
+    let sslmode = match (target.verification, config.get_ssl_mode()) {
+        (pgconn::Verification::ChainAndHost, _) => "verify-full",
+        (pgconn::Verification::Chain, _) => "verify-ca",
+        (_, SslMode::Disable) => "disable",
+        (_, SslMode::Require) => "require",
         _ => "prefer",
     };
     pairs.push(("sslmode", sslmode.to_owned()));
+    if let Some(root) = &target.root_certificate {
+        pairs.push(("sslrootcert", root.display().to_string()));
+    }
     pairs.push(("application_name", "dbagent-pgbench".to_owned()));
 
     pairs

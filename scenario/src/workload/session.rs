@@ -161,6 +161,8 @@ impl Session<'_> {
     /// stops its CPU use at once instead of after the current scan.
     async fn cancel(&self) {
         let token = self.client.cancel_token();
+        // NOTE: the cancel request goes without TLS, so a server that requires TLS refuses it
+        // and the statement runs to its end instead.
         let cancel = token.cancel_query(NoTls);
         if let Ok(Err(error)) = tokio::time::timeout(Duration::from_secs(1), cancel).await {
             tracing::debug!(%error, session = self.index, "failed to cancel a statement");
