@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{AlertId, IssueId, RunId, ServerId};
+use crate::{AlertId, InstructionId, IssueId, RunId, ServerId};
 
 /// The handling of one alert, from dispatch to a terminal state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -19,6 +19,10 @@ pub struct Run {
     /// Last time a runner reported progress. Platform Services fails a run that is neither
     /// suspended nor finished once this is older than the lease.
     pub heartbeat_at: DateTime<Utc>,
+    /// The always-allow instruction under which the run acts without asking, once the
+    /// autonomy check chose one; daily limits count these runs, whatever their outcome.
+    #[serde(default)]
+    pub instruction_id: Option<InstructionId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -120,6 +124,7 @@ mod tests {
             steps: Vec::new(),
             failure: None,
             heartbeat_at: at,
+            instruction_id: None,
             created_at: at,
             updated_at: at,
         }

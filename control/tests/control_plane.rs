@@ -45,6 +45,7 @@ fn queued_run(server_id: &ServerId) -> Run {
         steps: Vec::new(),
         failure: None,
         heartbeat_at: now,
+        instruction_id: None,
         created_at: now,
         updated_at: now,
     }

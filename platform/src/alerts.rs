@@ -168,6 +168,7 @@ fn queued_run(alert: &Alert, run_id: RunId) -> Run {
         }],
         failure: None,
         heartbeat_at: now,
+        instruction_id: None,
         created_at: now,
         updated_at: now,
     }

@@ -231,6 +231,7 @@ mod tests {
             steps: Vec::new(),
             failure: None,
             heartbeat_at: at(heartbeat),
+            instruction_id: None,
             created_at: at(0),
             updated_at: at(heartbeat),
         }

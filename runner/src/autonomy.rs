@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-use contracts::{ActionKind, Instruction, InstructionId, ResolutionPath, ServerId};
+use contracts::{ActionKind, Instruction, InstructionId, RunId, ServerId};
 use control::ControlPlane;
 
 /// The outcome of the autonomy check.
@@ -24,10 +24,12 @@ pub struct Facts {
     pub actions_today: HashMap<InstructionId, u32>,
 }
 
-/// Checks every instruction for the server against the action and the facts.
+/// Checks every instruction for the server against the action and the facts, for the run
+/// `run_id`, which does not count against its own limit.
 pub async fn check(
     control: &ControlPlane,
     server_id: &ServerId,
+    run_id: RunId,
     schema: &str,
     table_bytes: Option<u64>,
 ) -> Result<Autonomy, control::Error> {
@@ -35,7 +37,7 @@ pub async fn check(
     let facts = Facts {
         now,
         table_bytes,
-        actions_today: autonomous_actions_today(control, server_id, now).await?,
+        actions_today: autonomous_runs_today(control, server_id, run_id, now).await?,
     };
     let instructions = control.instructions(server_id).await?;
     Ok(decide(&instructions, server_id, schema, &facts))
@@ -110,24 +112,21 @@ fn limits_violation(instruction: &Instruction, facts: &Facts) -> Option<String> 
     None
 }
 
-/// Counts today's issues resolved without asking, per instruction.
-///
-/// NOTE: a failed autonomous build closes its issue with a failed path, which names no
-/// instruction, so it does not count against the limit.
-async fn autonomous_actions_today(
+/// Counts today's runs that acted without asking, per instruction, whatever their outcome, so
+/// that a build that keeps failing cannot retry without end.
+async fn autonomous_runs_today(
     control: &ControlPlane,
     server_id: &ServerId,
+    current: RunId,
     now: DateTime<Utc>,
 ) -> Result<HashMap<InstructionId, u32>, control::Error> {
     let today = now.date_naive();
     let mut counts = HashMap::new();
-    for issue in control.issues(server_id).await? {
-        let Some(resolution) = issue.resolution else {
+    for run in control.runs(server_id).await? {
+        let Some(instruction_id) = run.instruction_id else {
             continue;
         };
-        if let ResolutionPath::Autonomous { instruction_id } = resolution.path
-            && resolution.resolved_at.date_naive() == today
-        {
+        if run.id != current && run.created_at.date_naive() == today {
             *counts.entry(instruction_id).or_insert(0) += 1;
         }
     }

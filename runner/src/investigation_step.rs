@@ -55,8 +55,17 @@ pub async fn run(ctx: &Context, run: Run) -> Result<(), Error> {
     };
 
     let table_bytes = issue.evidence.table_size_bytes;
-    match autonomy::check(&ctx.control, &run.server_id, &action.schema, table_bytes).await? {
+    match autonomy::check(
+        &ctx.control,
+        &run.server_id,
+        run.id,
+        &action.schema,
+        table_bytes,
+    )
+    .await?
+    {
         Autonomy::Allowed(instruction) => {
+            let run = steps::record_instruction(ctx, &run, instruction.id).await?;
             let message = format!("Approved by always-allow instruction {}", instruction.id);
             ctx.record(&run, TimelineEventKind::Approved, message)
                 .await?;

@@ -52,13 +52,15 @@ async fn autonomous_path(
         return Ok(None);
     };
     let bytes = issue.evidence.table_size_bytes;
-    let autonomy = autonomy::check(&ctx.control, &run.server_id, &action.schema, bytes).await?;
-    Ok(match autonomy {
-        Autonomy::Allowed(instruction) => Some(ResolutionPath::Autonomous {
-            instruction_id: instruction.id,
-        }),
-        Autonomy::AskFirst { .. } => None,
-    })
+    let autonomy =
+        autonomy::check(&ctx.control, &run.server_id, run.id, &action.schema, bytes).await?;
+    let Autonomy::Allowed(instruction) = autonomy else {
+        return Ok(None);
+    };
+    steps::record_instruction(ctx, run, instruction.id).await?;
+    Ok(Some(ResolutionPath::Autonomous {
+        instruction_id: instruction.id,
+    }))
 }
 
 async fn skip(ctx: &Context, run: Run, issue: Issue, by: String) -> Result<(), Error> {

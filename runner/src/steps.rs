@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use contracts::{
-    Completion, CompletionOutcome, IssueStatus, Resolution, ResolutionPath, Run, RunState,
+    Completion, CompletionOutcome, InstructionId, IssueStatus, Resolution, ResolutionPath, Run,
+    RunState,
 };
 
 use crate::{Context, Error};
@@ -82,4 +83,21 @@ pub async fn fail_issue_of(ctx: &Context, run: &Run, reason: &str) -> Result<(),
         })
         .await?;
     Ok(())
+}
+
+/// Records on the run the instruction it acts under, and returns the stored run.
+pub async fn record_instruction(
+    ctx: &Context,
+    run: &Run,
+    instruction_id: InstructionId,
+) -> Result<Run, Error> {
+    let updated = ctx
+        .control
+        .update_run(&run.server_id, run.id, |stored| {
+            let changed = stored.instruction_id != Some(instruction_id);
+            stored.instruction_id = Some(instruction_id);
+            changed
+        })
+        .await?;
+    Ok(updated)
 }

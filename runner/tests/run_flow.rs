@@ -130,6 +130,7 @@ async fn queued_run(setup: &Setup) -> Run {
         steps: Vec::new(),
         failure: None,
         heartbeat_at: now,
+        instruction_id: None,
         created_at: now,
         updated_at: now,
     };
@@ -352,6 +353,74 @@ async fn instruction_allows_autonomous_fix() {
         index_is_valid(&setup, "idx_tickets_requester_id").await,
         Some(true)
     );
+    let finished = setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(finished.instruction_id, Some(instruction.id));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn daily_limit_counts_earlier_attempts() {
+    let setup = setup("daily_limit").await;
+    let instruction = Instruction {
+        id: InstructionId::new(),
+        action: ActionKind::CreateIndex,
+        scope: InstructionScope {
+            server_id: setup.server_id.clone(),
+            schemas: Vec::new(),
+        },
+        limits: Limits {
+            max_table_bytes: None,
+            time_window: None,
+            max_actions_per_day: Some(1),
+        },
+        created_by: "dba@example.com".to_string(),
+        created_at: Utc::now(),
+        expires_at: None,
+        revoked_at: None,
+        revoked_by: None,
+    };
+    setup
+        .ctx
+        .control
+        .create_instruction(&instruction)
+        .await
+        .unwrap();
+    // An earlier run today acted under the instruction; its outcome does not matter.
+    let earlier = queued_run(&setup).await;
+    setup
+        .ctx
+        .control
+        .update_run(&earlier.server_id, earlier.id, |run| {
+            run.instruction_id = Some(instruction.id);
+            true
+        })
+        .await
+        .unwrap();
+    let run = queued_run(&setup).await;
+
+    start_under_load(&setup, &run).await;
+
+    let suspended = setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(suspended.state, RunState::AwaitingApproval);
+    let issue = setup
+        .ctx
+        .control
+        .issue(&run.server_id, suspended.issue_id.unwrap())
+        .await
+        .unwrap();
+    let notes = issue.evidence.notes.join(" ");
+    assert!(notes.contains("the limit is 1"), "{notes}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

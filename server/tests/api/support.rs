@@ -176,6 +176,7 @@ pub async fn seed_run(
         steps: Vec::new(),
         failure: None,
         heartbeat_at: created_at,
+        instruction_id: None,
         created_at,
         updated_at: created_at,
     };
