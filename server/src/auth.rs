@@ -9,13 +9,15 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use crate::error::{AppError, Error};
+use crate::session;
 use crate::state::AppState;
 
 /// Name of the token file inside the state directory.
@@ -140,16 +142,32 @@ fn tighten_permissions(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Rejects a request unless it carries `Authorization: Bearer <token>` with the right token.
+/// Who made an authenticated request, as the auth middleware found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The bearer token, which anyone holding it may present.
+    Token,
+    /// A person signed in to the dashboard, by the name given at sign-in.
+    Session { name: String },
+}
+
+/// Rejects a request unless it carries `Authorization: Bearer <token>` with the right token or
+/// the cookie of an open session. A session's changes must come from the API's own origin, so
+/// that another site cannot make them in the person's name.
 pub async fn require_token(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, AppError> {
-    let header = request
-        .headers()
-        .get(AUTHORIZATION)
-        .ok_or(AppError::Unauthorized("missing Authorization header; send `Authorization: Bearer <token>` with the token from the api-token file in the state directory"))?;
+    let caller = match request.headers().get(AUTHORIZATION) {
+        Some(header) => check_bearer(&state, header)?,
+        None => check_session(&state, &request)?,
+    };
+    request.extensions_mut().insert(caller);
+    Ok(next.run(request).await)
+}
+
+fn check_bearer(state: &AppState, header: &HeaderValue) -> Result<Caller, AppError> {
     let candidate = header
         .to_str()
         .ok()
@@ -160,7 +178,51 @@ pub async fn require_token(
     if !state.token.matches(candidate.trim()) {
         return Err(AppError::Unauthorized("invalid bearer token"));
     }
-    Ok(next.run(request).await)
+    Ok(Caller::Token)
+}
+
+fn check_session(state: &AppState, request: &Request) -> Result<Caller, AppError> {
+    let session = request
+        .headers()
+        .get(COOKIE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(session::cookie_value)
+        .and_then(|id| state.sessions.find(id))
+        .ok_or(AppError::Unauthorized(
+            "missing Authorization header; send `Authorization: Bearer <token>` with the token from the api-token file in the state directory, or sign in",
+        ))?;
+    let safe_method = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe_method && !from_same_origin(request) {
+        return Err(AppError::Rejected {
+            status: StatusCode::FORBIDDEN,
+            message: "a change made with a session must come from the dashboard's own origin"
+                .to_string(),
+        });
+    }
+    Ok(Caller::Session { name: session.name })
+}
+
+/// Tells whether the browser says the request comes from the API's own origin, by
+/// `Sec-Fetch-Site` or by an `Origin` whose host and port equal the `Host` header.
+fn from_same_origin(request: &Request) -> bool {
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
+    if header("sec-fetch-site") == Some("same-origin") {
+        return true;
+    }
+    let (Some(origin), Some(host)) = (header("origin"), header("host")) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(_, origin_host)| origin_host == host)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::{Json, http::HeaderName};
 use serde::de::DeserializeOwned;
 
+use crate::auth::Caller;
 use crate::error::AppError;
 
 /// Header that names the person or tool behind a request when the body does not.
@@ -67,20 +68,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The `X-DBAgent-Actor` header, if present.
-pub struct ActorHeader(pub Option<String>);
+/// The `X-DBAgent-Actor` header, if present, and the signed-in person's name when the request
+/// came with a session, which then decides the actor.
+pub struct ActorHeader {
+    pub value: Option<String>,
+    pub session: Option<String>,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for ActorHeader {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let session = match parts.extensions.get::<Caller>() {
+            Some(Caller::Session { name }) => Some(name.clone()),
+            _ => None,
+        };
         let Some(value) = parts.headers.get(ACTOR_HEADER) else {
-            return Ok(ActorHeader(None));
+            return Ok(ActorHeader {
+                value: None,
+                session,
+            });
         };
         let text = value
             .to_str()
             .map_err(|_| AppError::invalid("X-DBAgent-Actor", "must be visible ASCII text"))?;
-        Ok(ActorHeader(Some(text.to_string())))
+        Ok(ActorHeader {
+            value: Some(text.to_string()),
+            session,
+        })
     }
 }
 
@@ -89,7 +104,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ActorHeader {
 /// NOTE: the actor is what the caller declares. Every caller shares one token, so the API cannot
 /// tell people apart. The name is an audit label, not an identity.
 pub fn resolve_actor(body: Option<String>, header: ActorHeader) -> Result<String, AppError> {
-    let (field, value) = match (body, header.0) {
+    if let Some(name) = header.session {
+        return Ok(name);
+    }
+    let (field, value) = match (body, header.value) {
         (Some(value), _) => ("actor", value),
         (None, Some(value)) => ("X-DBAgent-Actor", value),
         (None, None) => return Ok(DEFAULT_ACTOR.to_string()),
@@ -118,25 +136,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn session_name_wins_over_body_and_header() {
+        let header = ActorHeader {
+            value: Some("header".to_string()),
+            session: Some("dba@example.com".to_string()),
+        };
+        let actor = resolve_actor(Some("body".to_string()), header).unwrap();
+        assert_eq!(actor, "dba@example.com");
+    }
+
+    #[test]
     fn body_actor_wins_over_header() {
-        let header = ActorHeader(Some("header".to_string()));
+        let header = ActorHeader {
+            value: Some("header".to_string()),
+            session: None,
+        };
         let actor = resolve_actor(Some(" alice ".to_string()), header).unwrap();
         assert_eq!(actor, "alice");
     }
 
     #[test]
     fn header_then_default() {
-        let header = ActorHeader(Some("bob".to_string()));
+        let header = ActorHeader {
+            value: Some("bob".to_string()),
+            session: None,
+        };
         assert_eq!(resolve_actor(None, header).unwrap(), "bob");
         assert_eq!(
-            resolve_actor(None, ActorHeader(None)).unwrap(),
+            resolve_actor(
+                None,
+                ActorHeader {
+                    value: None,
+                    session: None
+                }
+            )
+            .unwrap(),
             DEFAULT_ACTOR
         );
     }
 
     #[test]
     fn blank_actor_is_rejected() {
-        let error = resolve_actor(Some("  ".to_string()), ActorHeader(None)).unwrap_err();
+        let error = resolve_actor(
+            Some("  ".to_string()),
+            ActorHeader {
+                value: None,
+                session: None,
+            },
+        )
+        .unwrap_err();
         assert!(error.to_string().starts_with("actor: "), "{error}");
     }
 }

@@ -7,7 +7,8 @@
 //! dashboard can be merged into the same [`axum::Router`] later.
 //!
 //! - [`config`]: the typed configuration that the CLI fills in.
-//! - [`auth`]: the bearer token, its file, and the middleware that checks it.
+//! - [`auth`]: the bearer token, its file, and the middleware that checks it or a session.
+//! - [`session`]: browser sessions opened by signing in with the token.
 //! - [`state`]: what each handler receives.
 //! - [`error`]: [`AppError`] and its mapping to HTTP statuses, in one place.
 //! - [`extract`]: extractors that reject with [`AppError`], and who made a request.
@@ -24,6 +25,7 @@ pub mod extract;
 pub mod grant;
 pub mod openapi;
 pub mod routes;
+pub mod session;
 pub mod state;
 pub mod trace;
 
@@ -51,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     let protected =
         routes::protected().route_layer(from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
+        .merge(routes::session())
         .merge(protected)
         .route("/api/health", get(routes::health))
         .layer(

@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use crate::routes::{self, decisions, instructions, issues, runs, servers, timeline};
+use crate::routes::{self, decisions, instructions, issues, runs, servers, sessions, timeline};
 
 /// Name of the bearer-token security scheme. The `security(...)` attribute above repeats it
 /// as a literal, because the macro accepts only literals.
@@ -34,6 +34,9 @@ const BEARER: &str = "bearer";
         timeline::list,
         runs::list,
         runs::get,
+        sessions::sign_in,
+        sessions::current,
+        sessions::sign_out,
         document,
     ),
     components(schemas(ErrorBody)),

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use control::ControlPlane;
 
 use crate::auth::ApiToken;
+use crate::session::Sessions;
 
-/// The control plane and the token that requests must present.
+/// The control plane, the token that requests must present, and the open browser sessions.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub control: ControlPlane,
     pub token: Arc<ApiToken>,
+    pub sessions: Sessions,
 }
 
 impl AppState {
@@ -18,6 +20,7 @@ impl AppState {
         AppState {
             control,
             token: Arc::new(token),
+            sessions: Sessions::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod instructions;
 pub mod issues;
 pub mod runs;
 pub mod servers;
+pub mod sessions;
 pub mod timeline;
 
 use axum::Json;
@@ -43,6 +44,16 @@ pub fn protected() -> Router<AppState> {
         .route("/api/openapi.json", get(openapi::document))
         // A route, not a fallback, so that the dashboard can add its own fallback later.
         .route("/api/{*rest}", any(unknown_route))
+}
+
+/// Builds the sign-in routes, which take the token in the body rather than in a header.
+pub fn session() -> Router<AppState> {
+    Router::new().route(
+        "/api/session",
+        get(sessions::current)
+            .post(sessions::sign_in)
+            .delete(sessions::sign_out),
+    )
 }
 
 /// Body of `GET /api/health`.

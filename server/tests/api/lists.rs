@@ -145,6 +145,9 @@ async fn openapi_lists_every_path() {
         ("/api/runs", "get"),
         ("/api/runs/{id}", "get"),
         ("/api/openapi.json", "get"),
+        ("/api/session", "get"),
+        ("/api/session", "post"),
+        ("/api/session", "delete"),
     ];
     for (path, method) in expected {
         assert!(
@@ -152,7 +155,7 @@ async fn openapi_lists_every_path() {
             "{method} {path} is missing"
         );
     }
-    assert_eq!(paths.len(), 13);
+    assert_eq!(paths.len(), 14);
 
     let mut operation_ids: Vec<&str> = paths
         .values()

@@ -7,4 +7,5 @@ mod instructions;
 mod issues;
 mod lists;
 mod serve;
+mod sessions;
 mod support;
