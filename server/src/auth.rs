@@ -142,7 +142,7 @@ fn tighten_permissions(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Who made an authenticated request, as the auth middleware found it.
+/// The identity behind an authenticated request, as the auth middleware found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     /// The bearer token, which anyone holding it may present.
@@ -205,7 +205,7 @@ fn check_session(state: &AppState, request: &Request) -> Result<Caller, AppError
     Ok(Caller::Session { name: session.name })
 }
 
-/// Tells whether the browser says the request comes from the API's own origin, by
+/// Tells whether the browser marks the request as coming from the API's own origin, by
 /// `Sec-Fetch-Site` or by an `Origin` whose host and port equal the `Host` header.
 fn from_same_origin(request: &Request) -> bool {
     let header = |name| {

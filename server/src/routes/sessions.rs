@@ -29,7 +29,7 @@ pub struct SessionInfo {
     pub name: String,
 }
 
-/// Opens a session for a person who knows the token, and sets its cookie.
+/// Opens a session for a person who presents the token, and sets its cookie.
 #[utoipa::path(
     post,
     path = "/api/session",
