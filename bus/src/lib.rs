@@ -9,7 +9,7 @@
 //! - [`message`] contains what goes through a queue: [`OutgoingMessage`], [`Delivery`],
 //!   [`LockToken`] and [`SendOutcome`].
 //! - [`queue`] contains [`QueueOptions`] and the naming rules, including dead-letter queues.
-//! - [`Error`] says what failed and whether a retry can help.
+//! - [`Error`] names what failed and whether a retry can help.
 //! - [`PgBus`] is the PostgreSQL implementation, with one file per operation in `postgres/`.
 //! - [`conformance`] is the behaviour every implementation must show, as async functions, and
 //!   [`conformance_tests!`] turns them into one test each.

@@ -99,10 +99,10 @@ impl Process {
             .ok()?;
         let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let args: Vec<&[u8]> = cmdline.split(|byte| *byte == 0).collect();
-        let wanted: Vec<&[u8]> = self.args.iter().map(|arg| arg.as_bytes()).collect();
+        let subcommand: Vec<&[u8]> = self.args.iter().map(|arg| arg.as_bytes()).collect();
         let runs_subcommand = args
-            .windows(wanted.len().max(1))
-            .any(|window| window == wanted.as_slice());
+            .windows(subcommand.len().max(1))
+            .any(|window| window == subcommand.as_slice());
         (runs_subcommand && !is_zombie(pid)).then_some(pid)
     }
 

@@ -175,7 +175,11 @@ async fn issues(api: &ApiClient) -> anyhow::Result<Vec<Issue>> {
 }
 
 /// Polls `check` until it returns a value or `timeout` passes.
-async fn wait_for<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> anyhow::Result<T>
+async fn wait_for<T, F, Fut>(
+    timeout: Duration,
+    description: &str,
+    mut check: F,
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
@@ -187,10 +191,13 @@ where
             Ok(None) => {}
             // The API may be briefly unavailable, for example while the control cluster
             // restarts; the deadline still bounds the wait.
-            Err(error) => eprintln!("Waiting for {what}: {error:#}; retrying"),
+            Err(error) => eprintln!("Waiting for {description}: {error:#}; retrying"),
         }
         if tokio::time::Instant::now() >= deadline {
-            anyhow::bail!("timed out after {} s waiting for {what}", timeout.as_secs());
+            anyhow::bail!(
+                "timed out after {} s waiting for {description}",
+                timeout.as_secs()
+            );
         }
         tokio::time::sleep(POLL_INTERVAL).await;
     }

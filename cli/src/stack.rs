@@ -49,7 +49,7 @@ pub fn open_clusters(state_dir: &Path) -> anyhow::Result<Vec<Cluster>> {
     Ok(clusters)
 }
 
-/// Returns the running local target, or an error that tells how to start it.
+/// Returns the running local target, or an error that explains how to start it.
 pub fn running_target(state_dir: &Path) -> anyhow::Result<Cluster> {
     let target = Cluster::open(state_dir, ClusterKind::Target)?;
     match target {

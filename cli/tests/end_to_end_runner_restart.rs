@@ -23,7 +23,7 @@ fn component_pid(status: &Value, name: &str) -> Option<i32> {
         .map(|component| component["pid"].as_i64().unwrap() as i32)
 }
 
-async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+async fn wait_for<T, F, Fut>(description: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -34,7 +34,7 @@ where
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    panic!("timed out waiting for {what}");
+    panic!("timed out waiting for {description}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -34,7 +34,7 @@ impl TempCluster {
         Ok(TempCluster { cluster })
     }
 
-    /// One cluster of this kind per test process, created on first use.
+    /// Returns the one cluster of this kind per test process, created on first use.
     ///
     /// Tests that share it must keep to their own databases, containers or queues, and must not
     /// stop it. A test that restarts its server starts its own cluster.

@@ -73,8 +73,8 @@ impl Platform {
         Ok(Some(reason))
     }
 
-    /// Takes the server's lock for `run_id`, taking it over from a gone holder. Returns the
-    /// holder's run id when a live run holds it.
+    /// Takes the server's lock for `run_id`, taking it over from a holder that is gone. Returns
+    /// the holder's run id when a live run has the lock.
     async fn acquire_lock(&self, alert: &Alert, run_id: RunId) -> Result<Option<RunId>> {
         let now = Utc::now();
         let claim = ServerLock {

@@ -1,7 +1,7 @@
 //! The per-server lock that keeps one run at a time on a server.
 //!
 //! The lock is one document in [`layout::LOCKS`], partition = server id, id [`LOCK_ID`]. It is
-//! taken with a create, which fails with a conflict while another run holds it. After that it is
+//! taken with a create, which fails with a conflict while another run has it. After that it is
 //! changed only by a replace, and removed only by a delete, each conditional on the ETag that was
 //! read, so two writers cannot both win.
 

@@ -130,7 +130,7 @@ impl Monitor {
         })
     }
 
-    /// Fires an alert unless a run holds the server's lock, because that run is already on it.
+    /// Fires an alert unless a run has the server's lock, because that run is already on it.
     async fn fire(
         &self,
         server: &Server,
@@ -138,7 +138,7 @@ impl Monitor {
         threshold: f64,
     ) -> Result<Option<AlertOutcome>> {
         if let Some(held) = lock::read(&self.platform.control, &server.id).await? {
-            debug!(holder.run.id = %held.value.run_id, "CPU above threshold, but a run holds the server's lock; no alert");
+            debug!(holder.run.id = %held.value.run_id, "CPU above threshold, but a run has the server's lock; no alert");
             return Ok(None);
         }
         let window = self.platform.config.cpu_window;

@@ -88,8 +88,8 @@ async fn skip(ctx: &Context, run: Run, issue: Issue, by: String) -> Result<(), E
     .await
 }
 
-/// Builds the proposed index, verifies the fix and closes the issue; failures close the run as
-/// failed with the reason rather than returning an error, because retrying would not help.
+/// Builds the proposed index, verifies the fix and closes the issue. A failure that no retry
+/// can mend closes the run as failed with the reason instead of returning an error.
 pub async fn execute(
     ctx: &Context,
     run: Run,

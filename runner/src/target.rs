@@ -14,8 +14,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 
 /// Connects to a target as the runner's role, with TLS as the connection string's `sslmode`
-/// asks, in autocommit mode, which every statement of the
-/// runner needs: `CREATE INDEX CONCURRENTLY` cannot run inside a transaction block.
+/// requests, in autocommit mode. Every statement of the runner needs autocommit, because
+/// `CREATE INDEX CONCURRENTLY` cannot run inside a transaction block.
 pub async fn connect(config: &RunnerConfig, server_id: &ServerId) -> Result<Client, Error> {
     let dsn = config
         .targets

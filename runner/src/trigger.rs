@@ -5,7 +5,7 @@ use contracts::{RunState, Trigger, TriggerKind};
 use crate::{Context, Error, investigation_step, resolution_step};
 
 /// Handles a trigger. A trigger that arrives for a run already past that step does nothing, so
-/// a redelivered message has one effect; a run caught mid-step by a crashed runner resumes.
+/// a redelivered message has one effect. A run caught mid-step by a crashed runner resumes.
 pub async fn handle(ctx: &Context, trigger: &Trigger) -> Result<(), Error> {
     let run = ctx
         .control

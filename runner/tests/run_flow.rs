@@ -92,7 +92,7 @@ fn server(id: &ServerId, target: &TempCluster) -> Server {
         agent_enabled: true,
         vcores: 2,
         // Other tests load the shared target cluster at the same time, so CPU cannot be
-        // expected to fall below a real threshold here; the end-to-end test checks that.
+        // expected to fall below a real threshold here. The end-to-end test checks that.
         cpu_threshold_pct: 100.5,
         metrics: MetricsSource::LocalProcess {
             data_dir: target.data_dir().display().to_string(),

@@ -27,7 +27,7 @@ impl Target {
         Ok(Target { config, tls, name })
     }
 
-    /// Opens a connection, with TLS as the connection string's `sslmode` asks, and drives it
+    /// Opens a connection, with TLS as the connection string's `sslmode` requests, and drives it
     /// on a background task until the client is dropped.
     pub async fn connect(&self) -> Result<Client> {
         let mut tls = self.tls.clone();
