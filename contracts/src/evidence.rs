@@ -1,6 +1,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::RiskFacts;
+
 /// The measurements behind an issue, taken as deltas over the alert window.
 ///
 /// Fields are optional where a finding may lack them, such as a plan with a hypothetical index
@@ -40,4 +42,7 @@ pub struct Evidence {
     pub cpu_pct: Option<f64>,
     /// Reasoning in plain sentences: why this index, why not the alternatives tried.
     pub notes: Vec<String>,
+    /// Server facts for judging the risk of building indexes here without asking.
+    #[serde(default)]
+    pub risk: Option<RiskFacts>,
 }

@@ -9,11 +9,14 @@
 //! - [`issue`], [`evidence`], [`action`]: what a run found, the facts behind it and the fix it
 //!   proposes.
 //! - [`instruction`], [`approval`]: standing permissions and a person's decision.
+//! - [`risk`]: server facts that bear on the risk of acting without asking.
 //! - [`timeline`]: events shown on the timeline.
+//! - [`api`]: REST bodies that the dashboard and the API share.
 //! - [`messages`]: the bus envelope and the `Trigger`, `Completion` and `Approval` messages.
 //! - [`schema`]: JSON Schemas of the bus messages, written to `contracts/schemas/`.
 
 pub mod action;
+pub mod api;
 pub mod alert;
 pub mod approval;
 pub mod evidence;
@@ -21,6 +24,7 @@ pub mod ids;
 pub mod instruction;
 pub mod issue;
 pub mod messages;
+pub mod risk;
 pub mod run;
 pub mod schema;
 pub mod server;
@@ -36,6 +40,7 @@ pub use issue::{Issue, IssueStatus, Resolution, ResolutionPath, Severity};
 pub use messages::{
     Approval, Completion, CompletionOutcome, Envelope, SCHEMA_VERSION, Trigger, TriggerKind,
 };
-pub use run::{Run, RunState, RunStep, TransitionError};
+pub use risk::{BuildEstimate, DiskSpace, ReplicaFacts, RiskFacts, TableFacts};
+pub use run::{BuildProgress, Run, RunState, RunStep, TransitionError};
 pub use server::{CpuSample, MetricsSource, Server, ServerStatus};
 pub use timeline::{TimelineEvent, TimelineEventKind};

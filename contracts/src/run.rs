@@ -23,6 +23,10 @@ pub struct Run {
     /// autonomy check chose one; daily limits count these runs, whatever their outcome.
     #[serde(default)]
     pub instruction_id: Option<InstructionId>,
+    /// Progress of the index build while the run executes, from
+    /// `pg_stat_progress_create_index`; kept after the build as its last reading.
+    #[serde(default)]
+    pub build_progress: Option<BuildProgress>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -50,6 +54,32 @@ pub struct RunStep {
     pub at: DateTime<Utc>,
     pub state: RunState,
     pub message: String,
+}
+
+/// One reading of `pg_stat_progress_create_index` for the run's build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BuildProgress {
+    pub at: DateTime<Utc>,
+    /// The build's phase, such as `building index: scanning table`.
+    pub phase: String,
+    pub blocks_done: u64,
+    pub blocks_total: u64,
+    pub tuples_done: u64,
+    pub tuples_total: u64,
+}
+
+impl BuildProgress {
+    /// Share of the current phase done, 0 to 100, from blocks while the table is scanned and
+    /// from tuples after; `None` when the phase reports neither.
+    pub fn phase_pct(&self) -> Option<f64> {
+        let (done, total) = if self.blocks_total > 0 {
+            (self.blocks_done, self.blocks_total)
+        } else {
+            (self.tuples_done, self.tuples_total)
+        };
+        (total > 0).then(|| (done as f64 / total as f64 * 100.0).min(100.0))
+    }
 }
 
 /// A state change that the run's state machine does not allow.
@@ -125,6 +155,7 @@ mod tests {
             failure: None,
             heartbeat_at: at,
             instruction_id: None,
+            build_progress: None,
             created_at: at,
             updated_at: at,
         }

@@ -46,6 +46,7 @@ fn queued_run(server_id: &ServerId) -> Run {
         failure: None,
         heartbeat_at: now,
         instruction_id: None,
+        build_progress: None,
         created_at: now,
         updated_at: now,
     }

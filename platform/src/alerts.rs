@@ -169,6 +169,7 @@ fn queued_run(alert: &Alert, run_id: RunId) -> Run {
         failure: None,
         heartbeat_at: now,
         instruction_id: None,
+        build_progress: None,
         created_at: now,
         updated_at: now,
     }

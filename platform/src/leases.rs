@@ -232,6 +232,7 @@ mod tests {
             failure: None,
             heartbeat_at: at(heartbeat),
             instruction_id: None,
+            build_progress: None,
             created_at: at(0),
             updated_at: at(heartbeat),
         }

@@ -131,6 +131,7 @@ async fn queued_run(setup: &Setup) -> Run {
         failure: None,
         heartbeat_at: now,
         instruction_id: None,
+        build_progress: None,
         created_at: now,
         updated_at: now,
     };

@@ -1,4 +1,4 @@
-//! The request body that grants a standing permission, and its validation.
+//! Validation of the request body that grants a standing permission.
 //!
 //! `POST /api/issues/{id}/always-allow` and `POST /api/instructions` share it, so both check
 //! limits the same way before anything is stored.
@@ -6,11 +6,10 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use contracts::api::{GrantRequest, LimitsRequest, WindowRequest};
 use contracts::{
     ActionKind, Instruction, InstructionId, InstructionScope, Limits, ServerId, TimeWindow,
 };
-use serde::Deserialize;
-use utoipa::ToSchema;
 
 use crate::error::AppError;
 
@@ -20,56 +19,6 @@ const MAX_SCHEMA_NAME_BYTES: usize = 63;
 /// Maximum of `expires_in_hours`: ten years.
 const MAX_EXPIRY_HOURS: u32 = 24 * 365 * 10;
 
-/// A standing permission to create, without the fields the server fills in.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GrantRequest {
-    /// Kind of action allowed. Defaults to the issue's proposed action, or `create_index`.
-    pub action: Option<ActionKind>,
-    pub scope: ScopeRequest,
-    /// Limits checked when each action runs. `{}` sets none.
-    pub limits: LimitsRequest,
-    /// Time after which the permission no longer applies. Set this or `expires_in_hours`.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Hours from now after which the permission no longer applies, 1 to 87600.
-    pub expires_in_hours: Option<u32>,
-    /// Person recorded as the creator. Without it, the `X-DBAgent-Actor` header or `api`.
-    pub actor: Option<String>,
-}
-
-/// The server and schemas a permission covers.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScopeRequest {
-    /// Required by `POST /api/instructions`. For always-allow it is the issue's server and may be
-    /// left out.
-    pub server_id: Option<ServerId>,
-    /// Schemas whose tables are covered. An empty list covers every schema.
-    pub schemas: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsRequest {
-    /// Largest table, in bytes, that an action may touch, at least 1.
-    pub max_table_bytes: Option<u64>,
-    pub time_window: Option<WindowRequest>,
-    /// Actions allowed per server in one UTC day, at least 1.
-    pub max_actions_per_day: Option<u32>,
-}
-
-/// Daily window in UTC in which actions may start. An end before the start spans midnight.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WindowRequest {
-    /// `HH:MM`, 00:00 to 23:59.
-    #[schema(example = "01:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-    pub start: String,
-    /// `HH:MM`, 00:00 to 23:59, different from `start`.
-    #[schema(example = "05:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-    pub end: String,
-}
-
 /// Fields of a grant that the handler sets: id, server, action and creator.
 pub struct GrantTarget {
     pub id: InstructionId,
@@ -78,31 +27,29 @@ pub struct GrantTarget {
     pub created_by: String,
 }
 
-impl GrantRequest {
-    /// Validates every field and builds the instruction, naming the first invalid field.
-    pub fn into_instruction(
-        self,
-        target: GrantTarget,
-        now: DateTime<Utc>,
-    ) -> Result<Instruction, AppError> {
-        let schemas = validate_schemas(self.scope.schemas)?;
-        let limits = validate_limits(self.limits)?;
-        let expires_at = expiry(self.expires_at, self.expires_in_hours, now)?;
-        Ok(Instruction {
-            id: target.id,
-            action: target.action,
-            scope: InstructionScope {
-                server_id: target.server_id,
-                schemas,
-            },
-            limits,
-            created_by: target.created_by,
-            created_at: now,
-            expires_at,
-            revoked_at: None,
-            revoked_by: None,
-        })
-    }
+/// Validates every field of a grant and builds the instruction, naming the first invalid field.
+pub fn into_instruction(
+    request: GrantRequest,
+    target: GrantTarget,
+    now: DateTime<Utc>,
+) -> Result<Instruction, AppError> {
+    let schemas = validate_schemas(request.scope.schemas)?;
+    let limits = validate_limits(request.limits)?;
+    let expires_at = expiry(request.expires_at, request.expires_in_hours, now)?;
+    Ok(Instruction {
+        id: target.id,
+        action: target.action,
+        scope: InstructionScope {
+            server_id: target.server_id,
+            schemas,
+        },
+        limits,
+        created_by: target.created_by,
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+        revoked_by: None,
+    })
 }
 
 fn validate_schemas(schemas: Vec<String>) -> Result<Vec<String>, AppError> {

@@ -16,10 +16,11 @@ use utoipa::ToSchema;
 use crate::error::{AppError, ErrorBody};
 use crate::events;
 use crate::extract::{ActorHeader, ApiJson, ApiPath, OptionalJson, resolve_actor};
-use crate::grant::{GrantRequest, GrantTarget};
+use crate::grant::{GrantTarget, into_instruction};
 use crate::routes::issues::find_issue;
 use crate::routes::json_name;
 use crate::state::AppState;
+use contracts::api::GrantRequest;
 
 /// Optional body of approve and skip.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -120,7 +121,7 @@ pub async fn always_allow(
     let actor = resolve_actor(body.actor.take(), header)?;
     let issue = awaiting_issue(&state, id).await?;
     let target = grant_target(&issue, &body, actor.clone())?;
-    let instruction = body.into_instruction(target, Utc::now())?;
+    let instruction = into_instruction(body, target, Utc::now())?;
     commit(
         &state.control,
         &issue,

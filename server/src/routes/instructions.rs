@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 use crate::error::{AppError, ErrorBody};
 use crate::events;
 use crate::extract::{ActorHeader, ApiJson, ApiPath, ApiQuery, OptionalJson, resolve_actor};
-use crate::grant::{GrantRequest, GrantTarget};
+use crate::grant::{GrantTarget, into_instruction};
 use crate::routes::{ServerFilter, is_registered};
 use crate::state::AppState;
+use contracts::api::GrantRequest;
 
 /// Optional body of a revocation.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -82,7 +83,7 @@ pub async fn create(
         action: body.action.unwrap_or(ActionKind::CreateIndex),
         created_by: actor,
     };
-    let instruction = body.into_instruction(target, Utc::now())?;
+    let instruction = into_instruction(body, target, Utc::now())?;
     // The id is a fresh v4 UUID, so `false` (an existing id) is not expected and not handled.
     state.control.create_instruction(&instruction).await?;
     tracing::info!(instruction.id = %instruction.id, created_by = %instruction.created_by, "instruction created");

@@ -2,22 +2,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use contracts::{ApprovalDecision, Issue, IssueId};
-use serde::Serialize;
-use utoipa::ToSchema;
+use contracts::api::IssueDetail;
+use contracts::{Issue, IssueId};
 
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::routes::ServerFilter;
 use crate::state::AppState;
-
-/// An issue with the decision taken on it, if any.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IssueDetail {
-    pub issue: Issue,
-    /// Approve, skip or always-allow, with who decided and when.
-    pub decision: Option<ApprovalDecision>,
-}
 
 /// Lists issues, newest first.
 #[utoipa::path(

@@ -2,28 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use contracts::{CpuSample, Server};
+use contracts::Server;
+use contracts::api::ServerOverview;
 use control::ControlPlane;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
-
-/// A registered server as the dashboard's overview shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ServerOverview {
-    pub server: Server,
-    /// The newest CPU sample, or `None` before the monitor's first.
-    pub latest_cpu: Option<CpuSample>,
-    /// Every sample the monitor keeps, oldest first: up to 120, which is ten minutes at the
-    /// monitor's default interval of 5 s.
-    pub recent_cpu: Vec<CpuSample>,
-    /// CPU percentage above which the monitor fires an alert.
-    pub cpu_threshold_pct: f64,
-    /// Issues that are neither resolved, skipped nor failed.
-    pub open_issues: usize,
-}
 
 /// Lists every registered server, ordered by id.
 #[utoipa::path(

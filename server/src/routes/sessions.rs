@@ -5,29 +5,12 @@ use axum::extract::State;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use contracts::api::{SessionInfo, SignIn};
 
 use crate::error::AppError;
 use crate::extract::{ActorHeader, ApiJson, resolve_actor};
 use crate::session::{self, set_cookie};
 use crate::state::AppState;
-
-/// Body of `POST /api/session`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignIn {
-    /// The API token, from the `api-token` file in the state directory.
-    pub token: String,
-    /// Name recorded as the decider of every decision made in this session.
-    pub name: String,
-}
-
-/// The signed-in person.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionInfo {
-    pub name: String,
-}
 
 /// Opens a session for a person who presents the token, and sets its cookie.
 #[utoipa::path(

@@ -177,6 +177,7 @@ pub async fn seed_run(
         failure: None,
         heartbeat_at: created_at,
         instruction_id: None,
+        build_progress: None,
         created_at,
         updated_at: created_at,
     };
