@@ -2,13 +2,14 @@
 
 use chrono::{Duration as TimeDelta, Utc};
 use contracts::{
-    CompletionOutcome, Evidence, Issue, IssueId, IssueStatus, ProposedAction, ResolutionPath, Run,
-    RunState, Severity, TimelineEventKind,
+    CompletionOutcome, Evidence, Issue, IssueId, IssueStatus, ProposedAction, ResolutionPath,
+    RiskFacts, Run, RunState, Severity, TimelineEventKind,
 };
+use tokio_postgres::Client;
 
 use crate::autonomy::{self, Autonomy};
 use crate::investigate::{self, InvestigateOptions, Investigation};
-use crate::{Context, Error, resolution_step, steps, target};
+use crate::{Context, Error, resolution_step, risk, steps, target};
 
 /// Window before the run's creation over which "CPU before" is averaged; the monitor's default
 /// alert window.
@@ -28,9 +29,10 @@ pub async fn run(ctx: &Context, run: Run) -> Result<(), Error> {
         ..InvestigateOptions::default()
     };
     let investigation = investigate::investigate(&client, &options).await?;
+    let risk = risk_facts(ctx, &run, &client, &investigation).await;
 
     let cpu_before = cpu_before(ctx, &run).await?;
-    let issue = open_issue(ctx, &run, &investigation, cpu_before).await?;
+    let issue = open_issue(ctx, &run, &investigation, cpu_before, risk).await?;
     let run = ctx
         .control
         .update_run(&run.server_id, run.id, |stored| {
@@ -139,6 +141,7 @@ async fn open_issue(
     run: &Run,
     investigation: &Investigation,
     cpu_before: Option<f64>,
+    risk: Option<RiskFacts>,
 ) -> Result<Issue, Error> {
     let id = IssueId::derived(run.id.0, "issue");
     let now = Utc::now();
@@ -156,10 +159,7 @@ async fn open_issue(
         created_at: now,
         updated_at: now,
     };
-    let chosen = investigation
-        .top_proposal()
-        .or_else(|| investigation.findings.first());
-    if let Some(finding) = chosen {
+    if let Some(finding) = investigation.issue_finding() {
         issue.severity = finding.severity;
         issue.title = finding.title.clone();
         issue.summary = finding.summary.clone();
@@ -167,10 +167,35 @@ async fn open_issue(
         issue.proposed_action = finding.proposed_action.clone();
     }
     issue.evidence.cpu_pct = cpu_before;
+    issue.evidence.risk = risk;
     if !ctx.control.create_issue(&issue).await? {
         return Ok(ctx.control.issue(&run.server_id, id).await?);
     }
     Ok(issue)
+}
+
+/// Gathers the risk facts for the run's issue. Returns `None` when they could not be read,
+/// because the issue is worth opening without them.
+async fn risk_facts(
+    ctx: &Context,
+    run: &Run,
+    client: &Client,
+    investigation: &Investigation,
+) -> Option<RiskFacts> {
+    let metrics = match ctx.control.server(&run.server_id).await {
+        Ok(server) => Some(server.metrics),
+        Err(error) => {
+            tracing::warn!(%error, "failed to read the server record, so the risk facts leave out the disk");
+            None
+        }
+    };
+    risk::gather(
+        client,
+        investigation,
+        investigation.issue_finding(),
+        metrics.as_ref(),
+    )
+    .await
 }
 
 /// Averages the CPU samples in the window before the alert that started the run.

@@ -4,8 +4,9 @@
 //!
 //! - [`investigate`]: finds the statements that cost the most over a window and the index that
 //!   would remove their sequential scans, proven with HypoPG.
-//! - [`investigation_step`]: opens the issue, then executes at once when an always-allow
-//!   instruction's limits hold ([`autonomy`]), or suspends the run for a person's decision.
+//! - [`investigation_step`]: opens the issue with the server's [`risk`] facts, then executes
+//!   at once when an always-allow instruction's limits hold ([`autonomy`]), or suspends the
+//!   run for a person's decision.
 //! - [`resolution_step`]: after a decision, builds the index ([`execute`]), proves the fix
 //!   ([`verify`]) and closes the issue.
 //! - [`service`]: the loop over the bus with bounded concurrency, lock renewal and heartbeats.
@@ -20,6 +21,7 @@ pub mod execute;
 pub mod investigate;
 pub mod investigation_step;
 pub mod resolution_step;
+pub mod risk;
 pub mod service;
 mod steps;
 pub mod target;

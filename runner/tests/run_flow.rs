@@ -450,3 +450,80 @@ async fn skip_closes_without_building() {
         .value;
     assert_eq!(finished.state, RunState::Completed);
 }
+
+async fn stored_run(setup: &Setup, run: &Run) -> Run {
+    setup
+        .ctx
+        .control
+        .run(&run.server_id, run.id)
+        .await
+        .unwrap()
+        .value
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn issue_carries_risk_facts() {
+    let setup = setup("risk").await;
+    let client = support::connect(&setup.database).await;
+    // A value no default has, so that the fact cannot match by chance. The runner's sessions
+    // start after this, so they get it.
+    let statement = format!(
+        "ALTER DATABASE {} SET maintenance_work_mem = '96MB'",
+        setup.database
+    );
+    client.batch_execute(&statement).await.unwrap();
+    let run = queued_run(&setup).await;
+
+    start_under_load(&setup, &run).await;
+
+    let suspended = stored_run(&setup, &run).await;
+    let issue = setup
+        .ctx
+        .control
+        .issue(&run.server_id, suspended.issue_id.unwrap())
+        .await
+        .unwrap();
+    let risk = issue
+        .evidence
+        .risk
+        .unwrap_or_else(|| panic!("no risk facts on the issue: {}", issue.summary));
+
+    let tickets = risk
+        .largest_tables
+        .iter()
+        .find(|table| table.name == "public.tickets")
+        .unwrap_or_else(|| panic!("public.tickets missing from {:?}", risk.largest_tables));
+    let heap_row = client
+        .query_one("SELECT pg_relation_size('tickets')", &[])
+        .await
+        .unwrap();
+    let heap_bytes: i64 = heap_row.get(0);
+    assert!(tickets.total_bytes >= heap_bytes as u64, "{tickets:?}");
+    assert!(
+        (270_000..=330_000).contains(&tickets.rows),
+        "{} rows",
+        tickets.rows
+    );
+    assert!(tickets.writes_per_second.is_some(), "{tickets:?}");
+    assert!(risk.database_bytes >= tickets.total_bytes, "{risk:?}");
+
+    let disk = risk.disk.expect("disk space of the local data directory");
+    assert!(disk.total_bytes > 0, "{disk:?}");
+    assert!(disk.free_bytes <= disk.total_bytes, "{disk:?}");
+    assert!(!risk.in_recovery);
+    assert!(risk.replicas.is_empty(), "{:?}", risk.replicas);
+    assert_eq!(risk.maintenance_work_mem_bytes, Some(96 * 1024 * 1024));
+
+    let estimate = risk.build_estimate.unwrap_or_else(|| {
+        panic!(
+            "no build estimate; plan before: {:?}",
+            issue.evidence.plan_before
+        )
+    });
+    assert!(estimate.seconds > 0.0, "{estimate:?}");
+    assert!(
+        estimate.basis.contains("public.tickets"),
+        "{}",
+        estimate.basis
+    );
+}

@@ -8,9 +8,9 @@ use super::catalog::{TableInfo, load_table};
 use super::choice::Choice;
 use super::delta::{Deltas, StatementDelta};
 use super::error::Result;
-use super::findings::{Finding, Verdict, describe, severity};
+use super::findings::{Finding, FullScan, Verdict, describe, severity};
 use super::options::InvestigateOptions;
-use super::plan::{GenericPlan, PlanLimits, plan_generic, render_plan, seq_scans};
+use super::plan::{self, GenericPlan, PlanLimits, plan_generic, render_plan, seq_scans};
 use super::statement::parse_statement;
 
 /// The result of analyzing one sequentially scanned table.
@@ -32,7 +32,9 @@ impl Analyzer<'_> {
     /// go on with the next statement.
     pub async fn analyze(&self, statement: &StatementDelta) -> Finding {
         let mut evidence = self.base_evidence(statement);
-        let (verdict, action) = match self.examine(statement, &mut evidence).await {
+        let mut full_scan = None;
+        let examined = self.examine(statement, &mut evidence, &mut full_scan).await;
+        let (verdict, action) = match examined {
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::warn!(query_id = statement.key.query_id, %error, "analysis failed");
@@ -56,6 +58,7 @@ impl Analyzer<'_> {
             evidence,
             proposed_action: action,
             verdict,
+            full_scan,
         }
     }
 
@@ -73,10 +76,13 @@ impl Analyzer<'_> {
         }
     }
 
+    /// Fills `evidence` and `full_scan` as the analysis learns them, so that they survive a
+    /// failure of a later step.
     async fn examine(
         &self,
         statement: &StatementDelta,
         evidence: &mut Evidence,
+        full_scan: &mut Option<FullScan>,
     ) -> Result<(Verdict, Option<CreateIndex>)> {
         let parsed = match parse_statement(&statement.query) {
             Ok(parsed) => parsed,
@@ -95,6 +101,7 @@ impl Analyzer<'_> {
         };
         evidence.plan_before = Some(render_plan(&before));
         evidence.cost_before = Some(before.total_cost);
+        *full_scan = plan::full_scan(&before);
 
         let scanned = self.scanned_tables(&before, &tables);
         let Some(largest) = scanned.first() else {

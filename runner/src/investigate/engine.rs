@@ -1,5 +1,7 @@
 //! The entry points: observe a window, rank statements, analyze the hottest ones.
 
+use std::collections::HashMap;
+
 use tokio_postgres::Client;
 use tracing::Instrument;
 
@@ -70,6 +72,7 @@ pub async fn investigate_between(
                 discarded_windows: Vec::new(),
                 statements: Vec::new(),
                 findings: Vec::new(),
+                tables: HashMap::new(),
             });
         }
     };
@@ -109,6 +112,7 @@ pub async fn investigate_between(
         discarded_windows: Vec::new(),
         statements: deltas.statements,
         findings,
+        tables: deltas.tables,
     })
 }
 

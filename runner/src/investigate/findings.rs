@@ -1,9 +1,12 @@
 //! The result of an investigation: one finding per hot statement, with evidence, a verdict,
 //! a severity and, when an index helps, the proposed action.
 
+use std::collections::HashMap;
+
 use contracts::{Evidence, ProposedAction, Severity};
 
-use super::delta::{CounterReset, StatementDelta, Window};
+use super::delta::{CounterReset, StatementDelta, TableDelta, Window};
+use super::snapshot::TableName;
 
 /// The result of an investigation over one observation window.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +21,8 @@ pub struct Investigation {
     pub statements: Vec<StatementDelta>,
     /// One finding per analyzed statement, in the order of `statements`.
     pub findings: Vec<Finding>,
+    /// Counters of every user table over `window`, empty after a reset.
+    pub tables: HashMap<TableName, TableDelta>,
 }
 
 impl Investigation {
@@ -27,6 +32,12 @@ impl Investigation {
         self.findings
             .iter()
             .find(|finding| finding.proposed_action.is_some())
+    }
+
+    /// Returns the finding an issue is opened for, which is the top proposal or else the
+    /// finding about the statement with the most execution time.
+    pub fn issue_finding(&self) -> Option<&Finding> {
+        self.top_proposal().or_else(|| self.findings.first())
     }
 
     /// Returns the statement with the most execution time in the window.
@@ -53,6 +64,17 @@ pub struct Finding {
     pub evidence: Evidence,
     pub proposed_action: Option<ProposedAction>,
     pub verdict: Verdict,
+    /// The table that each execution reads in full, when the generic plan before any new index
+    /// shows that. The statement's mean time then measures one scan of that table.
+    pub full_scan: Option<FullScan>,
+}
+
+/// A plan whose only scan reads one table in full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FullScan {
+    pub table: TableName,
+    /// Parallel workers that the plan's Gather node planned; 0 when one process scans.
+    pub workers_planned: u32,
 }
 
 /// The reason an index was or was not proposed for a statement.

@@ -31,10 +31,10 @@ pub mod snapshot;
 mod statement;
 mod table_analysis;
 
-pub use delta::{CounterReset, StatementDelta, Window};
+pub use delta::{CounterReset, StatementDelta, TableDelta, Window};
 pub use engine::{investigate, investigate_between};
 pub use error::{Error, Result};
-pub use findings::{Finding, Investigation, Verdict};
+pub use findings::{Finding, FullScan, Investigation, Verdict};
 pub use index_usage::plan_uses_index;
 pub use options::InvestigateOptions;
 pub use snapshot::{Snapshot, StatementKey, TableName, take_snapshot};

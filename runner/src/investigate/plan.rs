@@ -5,6 +5,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
+use super::findings::FullScan;
+use super::snapshot::TableName;
 use super::statement::ParsedStatement;
 
 /// Name of the prepared statement used for planning on PostgreSQL 15 and older.
@@ -138,6 +140,49 @@ fn collect_seq_scans(node: &Value, scans: &mut Vec<SeqScan>) {
     }
 }
 
+/// Returns the table that every execution of the plan reads in full, which is when its only
+/// scan node is a sequential scan and no Limit node can stop that scan early. Other nodes, such as a Gather,
+/// an Aggregate or a ModifyTable, work on the scan's output and are allowed.
+pub fn full_scan(plan: &GenericPlan) -> Option<FullScan> {
+    let mut nodes = Vec::new();
+    collect_nodes(&plan.json[0]["Plan"], &mut nodes);
+    let node_type = |node: &Value| node["Node Type"].as_str().unwrap_or_default().to_string();
+    if nodes.iter().any(|node| node_type(node) == "Limit") {
+        return None;
+    }
+    let mut scans = nodes
+        .iter()
+        .filter(|node| node_type(node).ends_with("Scan"));
+    let (Some(scan), None) = (scans.next(), scans.next()) else {
+        return None;
+    };
+    if node_type(scan) != "Seq Scan" {
+        return None;
+    }
+    let workers_planned = nodes
+        .iter()
+        .filter_map(|node| node["Workers Planned"].as_u64())
+        .max()
+        .unwrap_or(0);
+    Some(FullScan {
+        table: TableName {
+            schema: scan["Schema"].as_str().unwrap_or("public").to_string(),
+            name: scan["Relation Name"].as_str()?.to_string(),
+        },
+        workers_planned: u32::try_from(workers_planned).unwrap_or(u32::MAX),
+    })
+}
+
+fn collect_nodes<'a>(node: &'a Value, nodes: &mut Vec<&'a Value>) {
+    if node.is_null() {
+        return;
+    }
+    nodes.push(node);
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        collect_nodes(child, nodes);
+    }
+}
+
 /// Renders a plan like `EXPLAIN`'s text format, with costs, row estimates and conditions.
 pub fn render_plan(plan: &GenericPlan) -> String {
     let mut lines = Vec::new();
@@ -222,6 +267,35 @@ mod tests {
         assert!(text.contains("->  Seq Scan on shop.b"), "{text}");
         assert!(text.contains("Filter: (b.code = $1)"), "{text}");
         assert!(text.contains("Index Scan using a_pkey on shop.a"), "{text}");
+    }
+
+    const PARALLEL_SCAN_PLAN: &str = r#"[{"Plan": {
+        "Node Type": "Gather", "Workers Planned": 2, "Total Cost": 5000.0, "Plan Rows": 6,
+        "Plans": [
+            {"Node Type": "Seq Scan", "Parallel Aware": true, "Relation Name": "orders",
+             "Schema": "shop", "Total Cost": 4000.0, "Plan Rows": 3,
+             "Filter": "(orders.customer_id = $1)"}
+        ]}}]"#;
+
+    #[test]
+    fn full_scan_found_under_gather() {
+        let scan = full_scan(&parse_plan(PARALLEL_SCAN_PLAN)).unwrap();
+        assert_eq!(scan.table.to_string(), "shop.orders");
+        assert_eq!(scan.workers_planned, 2);
+    }
+
+    const LIMITED_SCAN_PLAN: &str = r#"[{"Plan": {
+        "Node Type": "Limit", "Total Cost": 10.0, "Plan Rows": 1,
+        "Plans": [{"Node Type": "Seq Scan", "Relation Name": "orders", "Schema": "shop",
+                   "Total Cost": 4000.0, "Plan Rows": 3}]
+        }}]"#;
+
+    #[test]
+    fn full_scan_rejects_joins_and_limits() {
+        assert_eq!(full_scan(&parse_plan(JOIN_PLAN)), None);
+        let limited = parse_plan(LIMITED_SCAN_PLAN);
+        assert_eq!(seq_scans(&limited).len(), 1);
+        assert_eq!(full_scan(&limited), None);
     }
 
     #[test]
