@@ -8,12 +8,14 @@
 //!   at once when an always-allow instruction's limits hold ([`autonomy`]), or suspends the
 //!   run for a person's decision.
 //! - [`resolution_step`]: after a decision, builds the index ([`execute`]), proves the fix
-//!   ([`verify`]) and closes the issue.
+//!   ([`verify`]) and closes the issue. [`build_progress`] stores the build's progress on the
+//!   run while it runs.
 //! - [`service`]: the loop over the bus with bounded concurrency, lock renewal and heartbeats.
 //!
 //! A run's state lives in the store, so any runner can continue a run another runner started.
 
 pub mod autonomy;
+pub mod build_progress;
 mod config;
 mod context;
 mod error;

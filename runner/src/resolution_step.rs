@@ -2,12 +2,15 @@
 
 use chrono::Utc;
 use contracts::{
-    CompletionOutcome, Decision, Issue, IssueStatus, ProposedAction, Resolution, ResolutionPath,
-    Run, RunState, TimelineEventKind,
+    CompletionOutcome, CreateIndex, Decision, Issue, IssueStatus, ProposedAction, Resolution,
+    ResolutionPath, Run, RunState, TimelineEventKind,
 };
 
+use tokio_postgres::Client;
+
 use crate::autonomy::{self, Autonomy};
-use crate::execute::build_index;
+use crate::build_progress::ProgressPoller;
+use crate::execute::{BuildReport, build_index};
 use crate::verify::{self, Verification};
 use crate::{Context, Error, steps, target};
 
@@ -110,7 +113,7 @@ pub async fn execute(
     .await?;
 
     let client = target::connect(&ctx.config, &run.server_id).await?;
-    let report = match build_index(&client, &run.server_id, &action, &ctx.config).await {
+    let report = match build_with_progress(ctx, &run, &client, &action).await {
         Ok(report) => report,
         Err(error) if error.is_retryable() => return Err(error),
         Err(error) => return fail_issue(ctx, &run, &issue, &error.to_string()).await,
@@ -130,6 +133,21 @@ pub async fn execute(
         Err(error) => return Err(error),
     };
     resolve(ctx, run, issue, path, verification).await
+}
+
+/// Builds the index while a second connection records the build's progress on the run.
+async fn build_with_progress(
+    ctx: &Context,
+    run: &Run,
+    client: &Client,
+    action: &CreateIndex,
+) -> Result<BuildReport, Error> {
+    let poller = ProgressPoller::start(ctx, run, client).await;
+    let built = build_index(client, &run.server_id, action, &ctx.config).await;
+    if let Some(poller) = poller {
+        poller.finish().await;
+    }
+    built
 }
 
 async fn resolve(

@@ -17,6 +17,16 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 /// requests, in autocommit mode. Every statement of the runner needs autocommit, because
 /// `CREATE INDEX CONCURRENTLY` cannot run inside a transaction block.
 pub async fn connect(config: &RunnerConfig, server_id: &ServerId) -> Result<Client, Error> {
+    connect_as(config, server_id, "dbagent-runner").await
+}
+
+/// Connects like [`connect`], with its own `application_name`, so that the session can be
+/// found by that name in `pg_stat_activity`.
+pub async fn connect_as(
+    config: &RunnerConfig,
+    server_id: &ServerId,
+    application_name: &str,
+) -> Result<Client, Error> {
     let dsn = config
         .targets
         .get(server_id)
@@ -29,7 +39,7 @@ pub async fn connect(config: &RunnerConfig, server_id: &ServerId) -> Result<Clie
     })?;
     target
         .config
-        .application_name("dbagent-runner")
+        .application_name(application_name)
         .connect_timeout(CONNECT_TIMEOUT)
         .keepalives_idle(KEEPALIVE_IDLE);
     pgconn::connect(&target).await.map_err(|error| match error {

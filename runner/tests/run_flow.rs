@@ -527,3 +527,72 @@ async fn issue_carries_risk_facts() {
         estimate.basis
     );
 }
+
+/// Counts the sessions of the build progress poller in the test's database.
+async fn progress_sessions(setup: &Setup) -> i64 {
+    let client = support::connect(&setup.database).await;
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1",
+            &[&runner::build_progress::APPLICATION_NAME],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn build_progress_recorded_on_run() {
+    let mut setup = setup("progress").await;
+    // The build waits for the open write below, and that wait counts against lock_timeout.
+    setup.ctx.config.build_lock_timeout = Duration::from_secs(600);
+    let run = queued_run(&setup).await;
+    start_under_load(&setup, &run).await;
+    decide(&setup, &run, Decision::Approve).await;
+
+    // CREATE INDEX CONCURRENTLY waits for transactions that write to the table, so the build
+    // stays in its first phase until this one commits.
+    let writer = support::connect(&setup.database).await;
+    writer
+        .batch_execute("BEGIN; UPDATE tickets SET subject = subject WHERE id = 1")
+        .await
+        .unwrap();
+    let ctx = setup.ctx.clone();
+    let resume_trigger = trigger(&run, TriggerKind::Resume);
+    let resumed = tokio::spawn(async move { trigger::handle(&ctx, &resume_trigger).await });
+
+    let mut reading = None;
+    for _ in 0..600 {
+        reading = stored_run(&setup, &run).await.build_progress;
+        if reading.is_some() || resumed.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let reading = reading.expect("no build progress was recorded while the build waited");
+    assert!(!reading.phase.is_empty(), "{reading:?}");
+    assert_eq!(progress_sessions(&setup).await, 1);
+
+    writer.batch_execute("COMMIT").await.unwrap();
+    resumed.await.unwrap().unwrap();
+
+    let finished = stored_run(&setup, &run).await;
+    assert_eq!(finished.state, RunState::Completed);
+    let last = finished.build_progress.expect("the last reading is kept");
+    assert!(!last.phase.is_empty(), "{last:?}");
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(true)
+    );
+    // A backend ends shortly after its client disconnects, so the count may lag behind.
+    let mut sessions = progress_sessions(&setup).await;
+    for _ in 0..100 {
+        if sessions == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        sessions = progress_sessions(&setup).await;
+    }
+    assert_eq!(sessions, 0, "the progress poller outlived the build");
+}
