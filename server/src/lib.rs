@@ -13,10 +13,12 @@
 //! - [`error`]: [`AppError`] and its mapping to HTTP statuses, in one place.
 //! - [`extract`]: extractors that reject with [`AppError`], and who made a request.
 //! - [`grant`]: the body that grants a standing permission, and its validation.
+//! - [`assistant`]: the always-allow assistant's risk assessment of an issue.
 //! - [`routes`]: handlers per resource. [`events`] appends the timeline events they witness.
 //! - [`openapi`]: the OpenAPI document at `/api/openapi.json`.
 //! - [`trace`]: the per-request tracing span.
 
+pub mod assistant;
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -7,7 +7,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use crate::routes::{self, decisions, instructions, issues, runs, servers, sessions, timeline};
+use crate::routes::{
+    self, assessment, decisions, instructions, issues, runs, servers, sessions, timeline,
+};
 
 /// Name of the bearer-token security scheme. The `security(...)` attribute above repeats it
 /// as a literal, because the macro accepts only literals.
@@ -25,6 +27,7 @@ const BEARER: &str = "bearer";
         servers::list,
         issues::list,
         issues::get,
+        assessment::get,
         decisions::approve,
         decisions::skip,
         decisions::always_allow,

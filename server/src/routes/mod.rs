@@ -1,5 +1,6 @@
 //! Handlers of `/api/...`, one module per resource.
 
+pub mod assessment;
 pub mod decisions;
 pub mod instructions;
 pub mod issues;
@@ -27,6 +28,7 @@ pub fn protected() -> Router<AppState> {
         .route("/api/servers", get(servers::list))
         .route("/api/issues", get(issues::list))
         .route("/api/issues/{id}", get(issues::get))
+        .route("/api/issues/{id}/assessment", get(assessment::get))
         .route("/api/issues/{id}/approve", post(decisions::approve))
         .route("/api/issues/{id}/skip", post(decisions::skip))
         .route(

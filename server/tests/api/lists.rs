@@ -135,6 +135,7 @@ async fn openapi_lists_every_path() {
         ("/api/servers", "get"),
         ("/api/issues", "get"),
         ("/api/issues/{id}", "get"),
+        ("/api/issues/{id}/assessment", "get"),
         ("/api/issues/{id}/approve", "post"),
         ("/api/issues/{id}/skip", "post"),
         ("/api/issues/{id}/always-allow", "post"),
@@ -155,7 +156,7 @@ async fn openapi_lists_every_path() {
             "{method} {path} is missing"
         );
     }
-    assert_eq!(paths.len(), 14);
+    assert_eq!(paths.len(), 15);
 
     let mut operation_ids: Vec<&str> = paths
         .values()
@@ -181,6 +182,7 @@ async fn openapi_lists_every_path() {
         "ServerOverview",
         "TimelineEvent",
         "Run",
+        "RiskAssessment",
     ] {
         assert!(schemas.contains_key(schema), "schema {schema} is missing");
     }
