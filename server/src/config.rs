@@ -2,6 +2,9 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::scenario::ScenarioControl;
 
 /// Port of the API and, later, of the dashboard served beside it.
 pub const DEFAULT_PORT: u16 = 3000;
@@ -15,15 +18,19 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// PostgreSQL connection string of the control plane's store and bus.
     pub control_url: String,
+    /// Workload controls of the local scenario, set only when the API serves the local stack.
+    pub scenario: Option<Arc<dyn ScenarioControl>>,
 }
 
 impl Config {
-    /// Builds a configuration with the local defaults: `127.0.0.1:3000` and `.dbagent`.
+    /// Builds a configuration with the local defaults: `127.0.0.1:3000`, `.dbagent`, and no
+    /// scenario controls.
     pub fn new(control_url: impl Into<String>) -> Config {
         Config {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
             state_dir: PathBuf::from(".dbagent"),
             control_url: control_url.into(),
+            scenario: None,
         }
     }
 }
@@ -34,6 +41,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("state_dir", &self.state_dir)
+            .field("scenario", &self.scenario)
             .finish_non_exhaustive()
     }
 }

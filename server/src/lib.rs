@@ -15,6 +15,7 @@
 //! - [`grant`]: the body that grants a standing permission, and its validation.
 //! - [`assistant`]: the always-allow assistant's risk assessment of an issue.
 //! - [`routes`]: handlers per resource. [`events`] appends the timeline events they witness.
+//! - [`scenario`]: the presenter's workload controls, which the `dbagent` binary implements.
 //! - [`openapi`]: the OpenAPI document at `/api/openapi.json`.
 //! - [`trace`]: the per-request tracing span.
 
@@ -27,6 +28,7 @@ pub mod extract;
 pub mod grant;
 pub mod openapi;
 pub mod routes;
+pub mod scenario;
 pub mod session;
 pub mod state;
 pub mod trace;
@@ -83,7 +85,8 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         token_file = %config.state_dir.join(TOKEN_FILE).display(),
         "API token loaded"
     );
-    serve_on(listener, AppState::new(control, token), shutdown).await
+    let state = AppState::new(control, token).with_scenario(config.scenario);
+    serve_on(listener, state, shutdown).await
 }
 
 /// Serves the API on a bound listener until `shutdown` is cancelled, then gives requests in

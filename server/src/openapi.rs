@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
 use crate::routes::{
-    self, assessment, decisions, instructions, issues, runs, servers, sessions, timeline,
+    self, assessment, decisions, instructions, issues, runs, scenario, servers, sessions, timeline,
 };
 
 /// Name of the bearer-token security scheme. The `security(...)` attribute above repeats it
@@ -20,7 +20,8 @@ const BEARER: &str = "bearer";
     info(
         title = "DBAgent API",
         description = "Servers, issues, decisions, standing permissions, runs and the timeline \
-                       of DBAgent, an autonomous agent for PostgreSQL."
+                       of DBAgent, an autonomous agent for PostgreSQL, and the workload \
+                       controls of its local scenario."
     ),
     paths(
         routes::health,
@@ -37,6 +38,9 @@ const BEARER: &str = "bearer";
         timeline::list,
         runs::list,
         runs::get,
+        scenario::list,
+        scenario::start,
+        scenario::stop,
         sessions::sign_in,
         sessions::current,
         sessions::sign_out,

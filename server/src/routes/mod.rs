@@ -5,6 +5,7 @@ pub mod decisions;
 pub mod instructions;
 pub mod issues;
 pub mod runs;
+pub mod scenario;
 pub mod servers;
 pub mod sessions;
 pub mod timeline;
@@ -43,6 +44,12 @@ pub fn protected() -> Router<AppState> {
         .route("/api/timeline", get(timeline::list))
         .route("/api/runs", get(runs::list))
         .route("/api/runs/{id}", get(runs::get))
+        .route("/api/scenario/workloads", get(scenario::list))
+        .route(
+            "/api/scenario/workloads/{name}/start",
+            post(scenario::start),
+        )
+        .route("/api/scenario/workloads/{name}/stop", post(scenario::stop))
         .route("/api/openapi.json", get(openapi::document))
         // A route, not a fallback, so that the dashboard can add its own fallback later.
         .route("/api/{*rest}", any(unknown_route))

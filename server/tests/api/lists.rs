@@ -145,6 +145,9 @@ async fn openapi_lists_every_path() {
         ("/api/timeline", "get"),
         ("/api/runs", "get"),
         ("/api/runs/{id}", "get"),
+        ("/api/scenario/workloads", "get"),
+        ("/api/scenario/workloads/{name}/start", "post"),
+        ("/api/scenario/workloads/{name}/stop", "post"),
         ("/api/openapi.json", "get"),
         ("/api/session", "get"),
         ("/api/session", "post"),
@@ -156,7 +159,7 @@ async fn openapi_lists_every_path() {
             "{method} {path} is missing"
         );
     }
-    assert_eq!(paths.len(), 15);
+    assert_eq!(paths.len(), 18);
 
     let mut operation_ids: Vec<&str> = paths
         .values()
@@ -183,6 +186,7 @@ async fn openapi_lists_every_path() {
         "TimelineEvent",
         "Run",
         "RiskAssessment",
+        "Workload",
     ] {
         assert!(schemas.contains_key(schema), "schema {schema} is missing");
     }

@@ -7,6 +7,7 @@ mod decisions;
 mod instructions;
 mod issues;
 mod lists;
+mod scenario;
 mod serve;
 mod sessions;
 mod support;
