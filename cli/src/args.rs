@@ -99,6 +99,11 @@ pub struct ApiArgs {
     /// Address the API listens on.
     #[arg(long, env = "DBAGENT_API_LISTEN", default_value = "127.0.0.1:7480")]
     pub listen: std::net::SocketAddr,
+
+    /// Serve the presenter's controls under `/api/scenario/`, which start and stop workloads
+    /// against the local target cluster in the state directory. `dbagent up` sets it.
+    #[arg(long)]
+    pub scenario_controls: bool,
 }
 
 #[derive(Debug, Args)]

@@ -32,7 +32,10 @@ fn components(api_listen: &str) -> [Process; 3] {
     [
         process("platform", &["platform"]),
         process("runner", &["runner"]),
-        process("api", &["api", "--listen", api_listen]),
+        process(
+            "api",
+            &["api", "--listen", api_listen, "--scenario-controls"],
+        ),
     ]
 }
 
@@ -238,6 +241,10 @@ pub async fn run_api(
     let mut config = server::Config::new(control_dsn(state_dir, &args.control)?);
     config.listen = args.listen;
     config.state_dir = state_dir.to_path_buf();
+    if args.scenario_controls {
+        let controls = crate::scenario_control::LocalWorkloads::open(state_dir)?;
+        config.scenario = Some(std::sync::Arc::new(controls));
+    }
     server::serve(config, shutdown).await?;
     Ok(())
 }

@@ -8,6 +8,7 @@ mod commands;
 mod components;
 mod demo;
 mod demo_reset;
+mod scenario_control;
 mod stack;
 mod status;
 mod workload_process;

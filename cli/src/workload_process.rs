@@ -34,6 +34,11 @@ pub fn start(state_dir: &Path, args: &WorkloadArgs, dsn: &str) -> anyhow::Result
     workload.start(state_dir, &[("DBAGENT_WORKLOAD_DSN", dsn.to_string())])
 }
 
+/// Returns the pid of the workload's background process while it runs.
+pub fn running_pid(state_dir: &Path, name: &str) -> Option<u32> {
+    process(name).running_pid(state_dir)
+}
+
 /// Stops the named workload, or every workload; returns the names stopped.
 pub fn stop(state_dir: &Path, name: Option<&str>) -> anyhow::Result<Vec<String>> {
     let names: Vec<String> = match name {
