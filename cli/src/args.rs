@@ -104,6 +104,11 @@ pub struct ApiArgs {
     /// against the local target cluster in the state directory. `dbagent up` sets it.
     #[arg(long)]
     pub scenario_controls: bool,
+
+    /// Directory of the dashboard's built files [default: `site/` beside the directory of this
+    /// binary, where `cargo leptos build` writes them].
+    #[arg(long, env = "DBAGENT_SITE_DIR")]
+    pub site_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

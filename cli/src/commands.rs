@@ -52,7 +52,13 @@ async fn up(global: &GlobalArgs, args: &UpArgs) -> anyhow::Result<()> {
         components::register_local_target(&global.state_dir, vcores).await?;
         let url = components::start_all(&global.state_dir, args.api_listen).await?;
         let (_, token) = components::api_endpoint(&global.state_dir)?;
-        println!("API: {url}/api (token: {token})");
+        println!("Dashboard: {url}/ (sign in with the token {token})");
+        if !components::dashboard_is_built() {
+            println!(
+                "  Its WASM is not built, so pages will not update; build it with `cargo leptos build`."
+            );
+        }
+        println!("API: {url}/api (the same token as a bearer token)");
         println!("OpenAPI document: {url}/api/openapi.json");
     }
     println!();

@@ -233,6 +233,14 @@ fn runner_targets(
         .collect()
 }
 
+/// Tells whether the dashboard's files are where `dbagent api` looks for them by default.
+pub fn dashboard_is_built() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| server::dashboard::default_site_dir(&exe))
+        .is_some_and(|dir| server::dashboard::site_is_built(&dir))
+}
+
 pub async fn run_api(
     state_dir: &Path,
     args: &ApiArgs,
@@ -245,6 +253,10 @@ pub async fn run_api(
         let controls = crate::scenario_control::LocalWorkloads::open(state_dir)?;
         config.scenario = Some(std::sync::Arc::new(controls));
     }
+    config.site_dir = match &args.site_dir {
+        Some(dir) => Some(dir.clone()),
+        None => server::dashboard::default_site_dir(&std::env::current_exe()?),
+    };
     server::serve(config, shutdown).await?;
     Ok(())
 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub control_url: String,
     /// Workload controls of the local scenario, set only when the API serves the local stack.
     pub scenario: Option<Arc<dyn ScenarioControl>>,
+    /// Files of the dashboard, as cargo-leptos builds them; `None` serves the API alone.
+    pub site_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -31,6 +33,7 @@ impl Config {
             state_dir: PathBuf::from(".dbagent"),
             control_url: control_url.into(),
             scenario: None,
+            site_dir: None,
         }
     }
 }
@@ -42,6 +45,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("state_dir", &self.state_dir)
             .field("scenario", &self.scenario)
+            .field("site_dir", &self.site_dir)
             .finish_non_exhaustive()
     }
 }

@@ -3,10 +3,11 @@
 //!
 //! The API never calls Platform Services or a runner. It reads records from the store, and a
 //! decision on an issue becomes a stored [`contracts::ApprovalDecision`] plus an
-//! [`contracts::Approval`] message on the bus. Every route lives under `/api/`, so the Leptos
-//! dashboard can be merged into the same [`axum::Router`] later.
+//! [`contracts::Approval`] message on the bus. Every route lives under `/api/`; the
+//! dashboard's pages take every other path of the same [`axum::Router`].
 //!
 //! - [`config`]: the typed configuration that the CLI fills in.
+//! - [`dashboard`]: the Leptos pages, served beside the API on the same origin.
 //! - [`auth`]: the bearer token, its file, and the middleware that checks it or a session.
 //! - [`session`]: browser sessions opened by signing in with the token.
 //! - [`state`]: what each handler receives.
@@ -22,6 +23,7 @@
 pub mod assistant;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -86,19 +88,31 @@ pub async fn serve(config: Config, shutdown: CancellationToken) -> Result<(), Er
         "API token loaded"
     );
     let state = AppState::new(control, token).with_scenario(config.scenario);
-    serve_on(listener, state, shutdown).await
+    let app = match &config.site_dir {
+        Some(site_dir) => {
+            if !dashboard::site_is_built(site_dir) {
+                tracing::warn!(
+                    site_dir = %site_dir.display(),
+                    "the dashboard's WASM is not built there, so its pages will not update; build it with `cargo leptos build`"
+                );
+            }
+            router(state).merge(dashboard::router(site_dir))
+        }
+        None => router(state),
+    };
+    serve_on(listener, app, shutdown).await
 }
 
-/// Serves the API on a bound listener until `shutdown` is cancelled, then gives requests in
+/// Serves `app` on a bound listener until `shutdown` is cancelled, then gives requests in
 /// flight [`SHUTDOWN_GRACE`] to finish.
 pub async fn serve_on(
     listener: TcpListener,
-    state: AppState,
+    app: Router,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
     let address = listener.local_addr().map_err(Error::Serve)?;
     tracing::info!(%address, "API listening");
-    let server = axum::serve(listener, router(state))
+    let server = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .into_future();
     let deadline = async {

@@ -1,0 +1,103 @@
+//! Calls to DBAgent's REST API from the browser, with the session cookie.
+//!
+//! The dashboard is served from the API's own origin, so every request is same-origin and the
+//! browser attaches the HttpOnly session cookie by itself.
+
+use gloo_net::http::{Request, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A failed API call, in words a person can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// 401: no session, or it ended because the server restarted.
+    SignedOut,
+    /// 404 or another refusal, with the API's own explanation.
+    Refused { status: u16, message: String },
+    /// The request never got an answer.
+    Unreachable(String),
+    /// The answer was not what this dashboard expects, such as after an upgrade of one side.
+    Unreadable(String),
+}
+
+impl ApiError {
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::SignedOut => "You are signed out. Sign in again with the API token.".into(),
+            ApiError::Refused { status, message } => format!("{message} (HTTP {status})"),
+            ApiError::Unreachable(cause) => format!("The DBAgent API is unreachable: {cause}"),
+            ApiError::Unreadable(cause) => format!("The API sent an unexpected answer: {cause}"),
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ApiError::Refused { status: 404, .. })
+    }
+}
+
+/// `GET` a JSON resource.
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    let response = Request::get(path)
+        .send()
+        .await
+        .map_err(|error| ApiError::Unreachable(error.to_string()))?;
+    read(response).await
+}
+
+/// `POST` a JSON body, or none, and read the JSON answer.
+pub async fn post<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: Option<&B>,
+) -> Result<T, ApiError> {
+    let builder = Request::post(path);
+    let request = match body {
+        Some(body) => builder
+            .json(body)
+            .map_err(|error| ApiError::Unreadable(error.to_string()))?,
+        None => builder
+            .build()
+            .map_err(|error| ApiError::Unreadable(error.to_string()))?,
+    };
+    let response = request
+        .send()
+        .await
+        .map_err(|error| ApiError::Unreachable(error.to_string()))?;
+    read(response).await
+}
+
+/// `DELETE` a resource; the answer's body is ignored.
+pub async fn delete(path: &str) -> Result<(), ApiError> {
+    let response = Request::delete(path)
+        .send()
+        .await
+        .map_err(|error| ApiError::Unreachable(error.to_string()))?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(refusal(response).await)
+    }
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    if !response.ok() {
+        return Err(refusal(response).await);
+    }
+    response
+        .json::<T>()
+        .await
+        .map_err(|error| ApiError::Unreadable(error.to_string()))
+}
+
+/// Turns an error answer into an [`ApiError`], keeping the API's `error` sentence.
+async fn refusal(response: Response) -> ApiError {
+    let status = response.status();
+    if status == 401 {
+        return ApiError::SignedOut;
+    }
+    let text = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|body| body.get("error")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{} {}", status, response.status_text()));
+    ApiError::Refused { status, message }
+}

@@ -1,0 +1,63 @@
+//! Building blocks shared by the pages.
+
+mod badges;
+mod cpu_chart;
+mod layout;
+
+pub use badges::{PathBadge, RunStateBadge, SeverityBadge, StatusBadge};
+pub use cpu_chart::CpuChart;
+pub use layout::{Header, NotFound};
+
+use leptos::prelude::*;
+
+/// Shown while the first answer of a page's data is on its way.
+#[allow(non_snake_case)]
+pub fn Placeholder(text: &'static str) -> impl IntoView {
+    view! { <p class="text-sm text-slate-500 animate-pulse">{text}</p> }
+}
+
+/// An error in a form the reader can act on, with a way to sign in again when that is the cause.
+#[allow(non_snake_case)]
+pub fn ErrorNote(message: String) -> impl IntoView {
+    view! {
+        <div role="alert" class="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
+            {message}
+            " "
+            <a href="/sign-in" class="font-medium underline">"Sign in"</a>
+        </div>
+    }
+}
+
+/// A white panel with a title.
+#[component]
+pub fn Card(
+    #[prop(into)] title: String,
+    #[prop(optional, into)] id: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section id=id class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-5">
+            <h2 class="mb-3 text-sm font-semibold uppercase tracking-wide text-slate-500">{title}</h2>
+            {children()}
+        </section>
+    }
+}
+
+/// One measured fact: a small label over its value.
+#[component]
+pub fn Fact(#[prop(into)] label: String, #[prop(into)] value: String) -> impl IntoView {
+    view! {
+        <div class="min-w-0">
+            <dt class="text-xs text-slate-500">{label}</dt>
+            <dd class="truncate font-mono text-base font-semibold text-slate-900">{value}</dd>
+        </div>
+    }
+}
+
+/// SQL or a plan, kept verbatim and scrollable on narrow screens.
+#[component]
+pub fn Code(#[prop(into)] text: String) -> impl IntoView {
+    view! {
+        <pre class="overflow-x-auto whitespace-pre rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100">{text}</pre>
+    }
+}
