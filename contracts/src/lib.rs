@@ -16,8 +16,8 @@
 //! - [`schema`]: JSON Schemas of the bus messages, written to `contracts/schemas/`.
 
 pub mod action;
-pub mod api;
 pub mod alert;
+pub mod api;
 pub mod approval;
 pub mod evidence;
 pub mod ids;

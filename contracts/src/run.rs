@@ -27,6 +27,10 @@ pub struct Run {
     /// `pg_stat_progress_create_index`; kept after the build as its last reading.
     #[serde(default)]
     pub build_progress: Option<BuildProgress>,
+    /// The alert's first measurement above the threshold, when known: the run was created
+    /// when the alert fired, so `created_at` minus this is the time to detect.
+    #[serde(default)]
+    pub over_threshold_since: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -156,6 +160,7 @@ mod tests {
             heartbeat_at: at,
             instruction_id: None,
             build_progress: None,
+            over_threshold_since: None,
             created_at: at,
             updated_at: at,
         }

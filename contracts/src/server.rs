@@ -70,6 +70,17 @@ impl ServerStatus {
         (!chosen.is_empty()).then(|| chosen.iter().sum::<f64>() / chosen.len() as f64)
     }
 
+    /// Time of the first sample in the newest unbroken stretch of samples above `threshold`;
+    /// `None` when the newest sample is not above it.
+    pub fn over_threshold_since(&self, threshold: f64) -> Option<DateTime<Utc>> {
+        self.samples
+            .iter()
+            .rev()
+            .take_while(|sample| sample.cpu_pct > threshold)
+            .last()
+            .map(|sample| sample.at)
+    }
+
     /// Counts the samples taken after `since`.
     pub fn samples_since(&self, since: DateTime<Utc>) -> usize {
         self.samples
@@ -108,5 +119,8 @@ mod tests {
         assert_eq!(status.average_between(at(5), at(20)), Some(50.0));
         assert_eq!(status.samples_since(at(10)), 2);
         assert_eq!(status.latest().unwrap().cpu_pct, 20.0);
+        assert_eq!(status.over_threshold_since(15.0), Some(at(30)));
+        assert_eq!(status.over_threshold_since(5.0), Some(at(10)));
+        assert_eq!(status.over_threshold_since(50.0), None);
     }
 }

@@ -47,6 +47,7 @@ fn queued_run(server_id: &ServerId) -> Run {
         heartbeat_at: now,
         instruction_id: None,
         build_progress: None,
+        over_threshold_since: None,
         created_at: now,
         updated_at: now,
     }

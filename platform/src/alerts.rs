@@ -170,6 +170,7 @@ fn queued_run(alert: &Alert, run_id: RunId) -> Run {
         heartbeat_at: now,
         instruction_id: None,
         build_progress: None,
+        over_threshold_since: alert.over_threshold_since,
         created_at: now,
         updated_at: now,
     }
@@ -226,6 +227,7 @@ mod tests {
             threshold: 80.0,
             window_seconds: 30,
             fired_at: Utc::now(),
+            over_threshold_since: None,
         }
     }
 

@@ -233,6 +233,7 @@ mod tests {
             heartbeat_at: at(heartbeat),
             instruction_id: None,
             build_progress: None,
+            over_threshold_since: None,
             created_at: at(0),
             updated_at: at(heartbeat),
         }

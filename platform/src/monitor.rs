@@ -142,6 +142,7 @@ impl Monitor {
             return Ok(None);
         }
         let window = self.platform.config.cpu_window;
+        let status = self.platform.control.server_status(&server.id).await?;
         let alert = Alert {
             id: AlertId::new(),
             server_id: server.id.clone(),
@@ -151,6 +152,7 @@ impl Monitor {
             threshold,
             window_seconds: u32::try_from(window.as_secs()).unwrap_or(u32::MAX),
             fired_at: Utc::now(),
+            over_threshold_since: status.over_threshold_since(threshold),
         };
         info!(alert.id = %alert.id, average, threshold, "CPU above threshold; firing an alert");
         let outcome = self.platform.handle_alert(&alert).await?;

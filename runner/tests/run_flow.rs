@@ -132,6 +132,7 @@ async fn queued_run(setup: &Setup) -> Run {
         heartbeat_at: now,
         instruction_id: None,
         build_progress: None,
+        over_threshold_since: None,
         created_at: now,
         updated_at: now,
     };

@@ -57,6 +57,7 @@ pub fn cpu_alert(server_id: &ServerId) -> Alert {
         threshold: 80.0,
         window_seconds: 30,
         fired_at: Utc::now(),
+        over_threshold_since: None,
     }
 }
 

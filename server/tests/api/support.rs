@@ -178,6 +178,7 @@ pub async fn seed_run(
         heartbeat_at: created_at,
         instruction_id: None,
         build_progress: None,
+        over_threshold_since: None,
         created_at,
         updated_at: created_at,
     };
