@@ -1,6 +1,6 @@
 //! Figures as an engineer reads them: sizes in binary units, durations, rates and percentages.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc};
 
 /// Formats a byte count with binary units, such as `96.0 MiB`.
 pub fn bytes(count: u64) -> String {
@@ -68,14 +68,28 @@ pub fn rate(per_second: f64) -> String {
     }
 }
 
+// Times are formatted by hand rather than with chrono's `format`, whose pattern parser would add
+// tens of kilobytes to the browser's WASM.
+
 /// Formats a time of day in UTC, such as `14:03:27 UTC`.
 pub fn clock(at: DateTime<Utc>) -> String {
-    at.format("%H:%M:%S UTC").to_string()
+    format!("{:02}:{:02}:{:02} UTC", at.hour(), at.minute(), at.second())
 }
 
 /// Formats a date and time in UTC, such as `2026-12-04 14:03 UTC`.
 pub fn date_time(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    format!(
+        "{}-{:02}-{:02} {} UTC",
+        at.year(),
+        at.month(),
+        at.day(),
+        hours_minutes(at.time())
+    )
+}
+
+/// Formats a time of day as `HH:MM`.
+pub fn hours_minutes(time: NaiveTime) -> String {
+    format!("{:02}:{:02}", time.hour(), time.minute())
 }
 
 /// Seconds from `from` to `to`, never negative.
@@ -125,6 +139,15 @@ mod tests {
         assert_eq!(count(2_000_000), "2,000,000");
         assert_eq!(count(999), "999");
         assert_eq!(count(1_000), "1,000");
+    }
+
+    #[test]
+    fn times_are_utc_with_leading_zeros() {
+        let at = DateTime::parse_from_rfc3339("2026-03-04T05:06:07Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(clock(at), "05:06:07 UTC");
+        assert_eq!(date_time(at), "2026-03-04 05:06 UTC");
     }
 
     #[test]

@@ -35,7 +35,17 @@ impl Session {
 
 /// Opens a session with the token and a name; the API sets the HttpOnly cookie.
 pub async fn sign_in(token: String, name: String) -> Result<SessionInfo, ApiError> {
-    api::post("/api/session", Some(&SignIn { token, name })).await
+    let answer = api::post("/api/session", Some(&SignIn { token, name })).await;
+    // Here a 401 means a wrong token, not an ended session.
+    answer.map_err(|error| match error {
+        ApiError::SignedOut => ApiError::Refused {
+            status: 401,
+            message: "Invalid token. Copy it from the output of `dbagent up` or from the \
+                      api-token file in the state directory"
+                .into(),
+        },
+        other => other,
+    })
 }
 
 /// Ends the session and shows the sign-in page.

@@ -49,15 +49,23 @@ pub fn Fact(#[prop(into)] label: String, #[prop(into)] value: String) -> impl In
     view! {
         <div class="min-w-0">
             <dt class="text-xs text-slate-500">{label}</dt>
-            <dd class="truncate font-mono text-base font-semibold text-slate-900">{value}</dd>
+            <dd class="break-words font-mono text-base font-semibold text-slate-900">{value}</dd>
         </div>
     }
 }
 
-/// SQL or a plan, kept verbatim and scrollable on narrow screens.
+/// SQL or a plan, verbatim. Plans keep their indentation and scroll on narrow screens; a
+/// statement wraps, so that it reads whole on a phone.
 #[component]
-pub fn Code(#[prop(into)] text: String) -> impl IntoView {
+pub fn Code(#[prop(into)] text: String, #[prop(optional)] wrap: bool) -> impl IntoView {
+    let layout = if wrap {
+        "whitespace-pre-wrap break-words"
+    } else {
+        "overflow-x-auto whitespace-pre"
+    };
     view! {
-        <pre class="overflow-x-auto whitespace-pre rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100">{text}</pre>
+        <pre class=format!(
+            "{layout} rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100",
+        )>{text}</pre>
     }
 }

@@ -10,7 +10,8 @@ use crate::api::{self, ApiError};
 use crate::format;
 use crate::live::Polled;
 
-const MIB: u64 = 1024 * 1024;
+/// The form takes sizes in megabytes of 10^6 bytes, the unit the assistant's proposal uses.
+const MB: u64 = 1_000_000;
 
 #[component]
 pub fn Assistant(
@@ -122,7 +123,7 @@ fn Conversation(
 #[derive(Clone)]
 struct Draft {
     schemas: RwSignal<String>,
-    max_table_mib: RwSignal<String>,
+    max_table_mb: RwSignal<String>,
     any_time: RwSignal<bool>,
     window_start: RwSignal<String>,
     window_end: RwSignal<String>,
@@ -135,11 +136,11 @@ impl Draft {
         let window = proposed.limits.time_window.clone();
         Draft {
             schemas: RwSignal::new(proposed.scope.schemas.join(", ")),
-            max_table_mib: RwSignal::new(
+            max_table_mb: RwSignal::new(
                 proposed
                     .limits
                     .max_table_bytes
-                    .map(|bytes| bytes.div_ceil(MIB).to_string())
+                    .map(|bytes| bytes.div_ceil(MB).to_string())
                     .unwrap_or_default(),
             ),
             any_time: RwSignal::new(window.is_none()),
@@ -184,8 +185,8 @@ impl Draft {
             .map(|schema| schema.trim().to_string())
             .filter(|schema| !schema.is_empty())
             .collect();
-        let max_table_bytes = number("Largest table (MiB)", self.max_table_mib.get_untracked())?
-            .map(|mib| mib.saturating_mul(MIB));
+        let max_table_bytes = number("Largest table (MB)", self.max_table_mb.get_untracked())?
+            .map(|mb| mb.saturating_mul(MB));
         let per_day = number("Builds per day", self.per_day.get_untracked())?;
         let expires_days = number("Expires after (days)", self.expires_days.get_untracked())?;
         let time_window = (!self.any_time.get_untracked()).then(|| WindowRequest {
@@ -260,8 +261,8 @@ fn LimitsForm(
                     </label>
                     <div class="grid grid-cols-2 gap-3">
                         <label class="block text-sm">
-                            "Largest table (MiB)"
-                            <input class=INPUT name="max_table_mib" inputmode="numeric" bind:value=draft.max_table_mib />
+                            "Largest table (MB)"
+                            <input class=INPUT name="max_table_mb" inputmode="numeric" bind:value=draft.max_table_mb />
                         </label>
                         <label class="block text-sm">
                             "Builds per day"
@@ -316,7 +317,7 @@ fn describe(grant: &GrantRequest) -> String {
     };
     let mut parts = vec![format!("Allow on {schemas}")];
     if let Some(bytes) = grant.limits.max_table_bytes {
-        parts.push(format!("tables up to {}", format::bytes(bytes)));
+        parts.push(format!("tables up to {} MB", bytes / MB));
     }
     match &grant.limits.time_window {
         Some(window) => parts.push(format!("between {} and {} UTC", window.start, window.end)),

@@ -43,7 +43,7 @@ pub fn EvidenceCard(evidence: Evidence) -> impl IntoView {
             <p class="mb-2 text-xs text-slate-500">
                 "The statement as pg_stat_statements records it, measured over the alert window"
             </p>
-            <Code text=evidence.statement.clone() />
+            <Code text=evidence.statement.clone() wrap=true />
             <dl class="mt-4 grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3 lg:grid-cols-5">
                 {facts
                     .into_iter()
@@ -55,7 +55,7 @@ pub fn EvidenceCard(evidence: Evidence) -> impl IntoView {
                     {text}
                 </p>
             })}
-            <div class="mt-4 grid gap-4 lg:grid-cols-2">
+            <div class="mt-4 space-y-4">
                 {evidence.plan_before.clone().map(|plan| view! {
                     <div class="min-w-0">
                         <h3 class="mb-1 text-sm font-semibold">"Plan now"</h3>
@@ -85,7 +85,7 @@ pub fn ActionCard(action: ProposedAction, estimated_index_bytes: Option<u64>) ->
         .map(|bytes| format!("HypoPG estimates the index at {}.", format::bytes(bytes)));
     view! {
         <Card title="Proposed action" id="proposed-action">
-            <Code text=action.ddl().to_string() />
+            <Code text=action.ddl().to_string() wrap=true />
             <p class="mt-2 text-sm text-slate-600">
                 "Runs alone in autocommit, with lock and statement timeouts. Reads and writes on the table go on during the build. "
                 {size}
@@ -157,7 +157,7 @@ pub fn RiskCard(risk: RiskFacts) -> impl IntoView {
             <div class="overflow-x-auto">
                 <table class="w-full text-left text-sm">
                     <thead class="text-xs text-slate-500">
-                        <tr><th class="py-1 pr-4 font-medium">"Table"</th><th class="py-1 pr-4 font-medium">"Size"</th><th class="py-1 pr-4 font-medium">"Rows"</th><th class="py-1 font-medium">"Writes"</th></tr>
+                        <tr><th class="py-1 pr-4 font-medium">"Table"</th><th class="py-1 pr-4 font-medium">"Total size"</th><th class="py-1 pr-4 font-medium">"Rows"</th><th class="py-1 font-medium">"Writes"</th></tr>
                     </thead>
                     <tbody class="font-mono">
                         {risk.largest_tables.iter().map(|table| view! {

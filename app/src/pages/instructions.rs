@@ -58,8 +58,8 @@ fn limits(instruction: &Instruction) -> Vec<(String, String)> {
             limits.time_window.map_or("any time".into(), |window| {
                 format!(
                     "{}–{} UTC",
-                    window.start.format("%H:%M"),
-                    window.end.format("%H:%M")
+                    format::hours_minutes(window.start),
+                    format::hours_minutes(window.end)
                 )
             }),
         ),

@@ -65,7 +65,8 @@ fn IssueView(
                 })}
                 {risk.map(|risk| view! { <RiskCard risk /> })}
             </div>
-            <div class="min-w-0 space-y-4">
+            // First on a phone, so that the decision is not below a screenful of evidence.
+            <div class="order-first min-w-0 space-y-4 lg:order-none">
                 <Card title="Decision" id="decision">
                     {awaiting.then(|| view! { <DecisionButtons issue_id=issue.id polled assistant_open /> })}
                     {detail.decision.map(|decision| view! { <DecisionNote decision /> })}

@@ -18,7 +18,7 @@ pub fn OverviewPage() -> impl IntoView {
         <Title text="Overview" />
         <h1 class="mb-4 text-2xl font-semibold tracking-tight">"Overview"</h1>
         <div class="grid gap-4 lg:grid-cols-3">
-            <div class="space-y-4 lg:col-span-2">
+            <div class="min-w-0 space-y-4 lg:col-span-2">
                 {show(servers, "Reading servers…", |servers| {
                     if servers.is_empty() {
                         return view! {

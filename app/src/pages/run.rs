@@ -61,18 +61,21 @@ fn RunView(run: Run) -> impl IntoView {
 /// The index build as `pg_stat_progress_create_index` last reported it.
 #[component]
 fn Progress(progress: BuildProgress, building: bool) -> impl IntoView {
-    let pct = progress.phase_pct();
-    let width = format!(
-        "width: {:.0}%",
-        pct.unwrap_or(if building { 5.0 } else { 100.0 })
-    );
+    // After the build the bar is full; the last reading, taken mid-phase, stays as detail.
+    let pct = if building {
+        progress.phase_pct()
+    } else {
+        Some(100.0)
+    };
+    let width = format!("width: {:.0}%", pct.unwrap_or(5.0));
     let title = if building {
         "Building the index"
     } else {
-        "Last reading of the build"
+        "Index build finished"
     };
+    let reading = if building { "" } else { "last reading: " };
     let detail = format!(
-        "{} · blocks {} of {} · tuples {} of {} · read {}",
+        "{reading}{} · blocks {} of {} · tuples {} of {} · read {}",
         progress.phase,
         format::count(progress.blocks_done),
         format::count(progress.blocks_total),

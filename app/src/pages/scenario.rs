@@ -30,8 +30,9 @@ pub fn ScenarioControls() -> impl IntoView {
                     .iter()
                     .map(|workload| view! { <WorkloadRow workload=workload.clone() workloads failure /> })
                     .collect_view();
+                // `min-w-0` lets the grid column shrink below the statements' width on a phone.
                 view! {
-                    <div>
+                    <div class="min-w-0">
                         <Card title="Scenario controls" id="scenario">
                             <p class="mb-3 text-sm text-slate-600">
                                 "Workloads on the local target. Each repeats one statement that has no index yet."
@@ -90,7 +91,7 @@ fn WorkloadRow(
             <p class="mt-1 truncate font-mono text-xs text-slate-500" title=workload.statement.clone()>
                 {workload.statement.clone()}
             </p>
-            <button class=button_class on:click=click disabled=move || pending.get()>
+            <button class=format!("mt-2 {button_class}") on:click=click disabled=move || pending.get()>
                 {format!("{label} {}", workload.name)}
             </button>
         </li>

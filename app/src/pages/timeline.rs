@@ -149,6 +149,17 @@ fn IncidentCard(number: usize, incident: Incident) -> impl IntoView {
         .find(|event| event.kind == contracts::TimelineEventKind::AlertFired)
         .map(|event| event.message.clone());
     let mut figures: Vec<(&str, String)> = Vec::new();
+    if let Some(since) = incident
+        .run
+        .as_ref()
+        .and_then(|run| run.over_threshold_since)
+        && let Some(alert_at) = alert_at
+    {
+        figures.push((
+            "Time to detect",
+            format::seconds(format::seconds_between(since, alert_at)),
+        ));
+    }
     if let Some(alert_at) = alert_at {
         figures.push(("Alert", format::clock(alert_at)));
         figures.push((
