@@ -1,14 +1,15 @@
 import { defineConfig } from '@playwright/test';
 
-// Plays the scenario against a running local stack. `scripts/end2end` starts one, then sets
-// DBAGENT_URL and DBAGENT_TOKEN; nothing here starts servers or downloads browsers.
+// Plays the scenario against a running local stack. `scripts/end2end` starts one and sets
+// DBAGENT_URL and DBAGENT_TOKEN. This config starts no servers and downloads no browsers. It uses
+// the system Chromium at CHROMIUM_PATH, /usr/bin/chromium by default.
 export default defineConfig({
   testDir: './tests',
-  // The beats share one stack and happen in order.
+  // The beats share one stack and build on each other, so they run in order in one worker.
   workers: 1,
   fullyParallel: false,
   retries: 0,
-  // Each beat waits on real CPU, real alerts and real index builds.
+  // Maximum time per beat, because each one waits for real CPU load, alerts and index builds.
   timeout: 6 * 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list']],

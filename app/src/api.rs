@@ -7,16 +7,17 @@ use gloo_net::http::{Request, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// A failed API call, in words a person can act on.
+/// A failed API call. [`ApiError::message`] describes it in words a person can act on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
-    /// 401: no session, or it ended because the server restarted.
+    /// 401: there is no session, or it ended, for example because the server restarted.
     SignedOut,
-    /// 404 or another refusal, with the API's own explanation.
+    /// 404 or another error status, with the API's own error message.
     Refused { status: u16, message: String },
-    /// The request never got an answer.
+    /// The request failed before any response arrived.
     Unreachable(String),
-    /// The answer was not what this dashboard expects, such as after an upgrade of one side.
+    /// The response body could not be decoded, for example after only one side was upgraded. Also
+    /// used when a request body fails to serialize.
     Unreadable(String),
 }
 
@@ -26,7 +27,7 @@ impl ApiError {
             ApiError::SignedOut => "You are signed out. Sign in again with the API token.".into(),
             ApiError::Refused { status, message } => format!("{message} (HTTP {status})"),
             ApiError::Unreachable(cause) => format!("The DBAgent API is unreachable: {cause}"),
-            ApiError::Unreadable(cause) => format!("The API sent an unexpected answer: {cause}"),
+            ApiError::Unreadable(cause) => format!("The API sent an unexpected response: {cause}"),
         }
     }
 
@@ -35,7 +36,7 @@ impl ApiError {
     }
 }
 
-/// `GET` a JSON resource.
+/// Sends `GET` and decodes the JSON response.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     let response = Request::get(path)
         .send()
@@ -44,7 +45,7 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     read(response).await
 }
 
-/// `POST` a JSON body, or none, and read the JSON answer.
+/// Sends `POST` with an optional JSON body and decodes the JSON response.
 pub async fn post<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: Option<&B>,
@@ -65,7 +66,7 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(
     read(response).await
 }
 
-/// `DELETE` a resource; the answer's body is ignored.
+/// Sends `DELETE` and ignores the response body.
 pub async fn delete(path: &str) -> Result<(), ApiError> {
     let response = Request::delete(path)
         .send()
@@ -88,7 +89,8 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
         .map_err(|error| ApiError::Unreadable(error.to_string()))
 }
 
-/// Turns an error answer into an [`ApiError`], keeping the API's `error` sentence.
+/// Converts an error response into an [`ApiError`], keeping the message in the body's `error`
+/// field when there is one.
 async fn refusal(response: Response) -> ApiError {
     let status = response.status();
     if status == 401 {

@@ -1,14 +1,16 @@
-//! Figures as an engineer reads them: sizes in binary units, durations, rates and percentages.
+//! Formatting of figures for display: sizes in binary units, durations, counts, rates,
+//! percentages and UTC times.
 
 use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc};
 
-/// Formats a byte count with binary units, such as `96.0 MiB`.
+/// Formats a byte count in decimal units (1 MB is 10^6 bytes), such as `96.5 MB`: the unit of the
+/// assistant's sentences and of the limits form, so that one size reads the same on every page.
 pub fn bytes(count: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = count as f64;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
         unit += 1;
     }
     if unit == 0 {
@@ -18,7 +20,19 @@ pub fn bytes(count: u64) -> String {
     }
 }
 
-/// Formats a duration in seconds as `850 ms`, `42 s` or `3 min 5 s`.
+/// Formats a memory setting as PostgreSQL writes it, such as `64MB`, where units are powers of 1024.
+pub fn setting_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    match bytes {
+        0 => "0".to_string(),
+        _ if bytes.is_multiple_of(KB * KB * KB) => format!("{}GB", bytes / (KB * KB * KB)),
+        _ if bytes.is_multiple_of(KB * KB) => format!("{}MB", bytes / (KB * KB)),
+        _ if bytes.is_multiple_of(KB) => format!("{}kB", bytes / KB),
+        _ => format!("{bytes}B"),
+    }
+}
+
+/// Formats a duration in seconds as `850 ms`, `42 s`, `3 min 5 s` or, from 90 minutes, `1.5 h`.
 pub fn seconds(value: f64) -> String {
     if value < 1.0 {
         format!("{:.0} ms", value * 1000.0)
@@ -32,7 +46,8 @@ pub fn seconds(value: f64) -> String {
     }
 }
 
-/// Formats milliseconds with precision that suits their size.
+/// Formats a duration in milliseconds, with two decimals below 10 ms, one below 1 s, and
+/// [`seconds`] from 1 s.
 pub fn millis(value: f64) -> String {
     if value < 10.0 {
         format!("{value:.2} ms")
@@ -68,8 +83,8 @@ pub fn rate(per_second: f64) -> String {
     }
 }
 
-// Times are formatted by hand rather than with chrono's `format`, whose pattern parser would add
-// tens of kilobytes to the browser's WASM.
+// Times are formatted by hand rather than with chrono's `format`, because its pattern parser
+// would enlarge the browser's WASM (by an estimated tens of kilobytes, not measured).
 
 /// Formats a time of day in UTC, such as `14:03:27 UTC`.
 pub fn clock(at: DateTime<Utc>) -> String {
@@ -92,12 +107,13 @@ pub fn hours_minutes(time: NaiveTime) -> String {
     format!("{:02}:{:02}", time.hour(), time.minute())
 }
 
-/// Seconds from `from` to `to`, never negative.
+/// Returns the seconds from `from` to `to`, or 0 when `to` is earlier.
 pub fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     ((to - from).num_milliseconds() as f64 / 1000.0).max(0.0)
 }
 
-/// Words for a snake_case name such as `awaiting_approval`.
+/// Turns a snake_case name such as `awaiting_approval` into words with a capital first letter
+/// (`Awaiting approval`).
 pub fn words(snake: &str) -> String {
     let text = snake.replace('_', " ");
     let mut chars = text.chars();
@@ -107,7 +123,8 @@ pub fn words(snake: &str) -> String {
     }
 }
 
-/// The JSON name of a unit enum variant, such as `awaiting_approval`.
+/// Returns the JSON name of a unit enum variant, such as `awaiting_approval`, or an empty string
+/// when the value does not serialize to a JSON string.
 pub fn json_name(value: impl serde::Serialize) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(name)) => name,
@@ -120,10 +137,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_use_binary_units() {
+    fn sizes_use_decimal_units() {
         assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(100 * 1024 * 1024), "100.0 MiB");
-        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+        assert_eq!(bytes(500_000_000), "500.0 MB");
+        assert_eq!(bytes(168_960_000), "169.0 MB");
+        assert_eq!(bytes(3_000_000_000), "3.0 GB");
+    }
+
+    #[test]
+    fn settings_use_postgres_units() {
+        assert_eq!(setting_size(64 * 1024 * 1024), "64MB");
+        assert_eq!(setting_size(2 * 1024 * 1024 * 1024), "2GB");
+        assert_eq!(setting_size(1536 * 1024), "1536kB");
     }
 
     #[test]

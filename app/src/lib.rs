@@ -1,8 +1,8 @@
 //! DBAgent's dashboard: Leptos pages over the REST API.
 //!
-//! The axum server renders each page's frame (feature `ssr`); the browser hydrates it (feature
-//! `hydrate`) and fills it with data read from `/api/...` every two seconds, with the session
-//! cookie set at sign-in. The same `contracts` types travel on both sides.
+//! The axum server renders each page's frame with feature `ssr`. The browser hydrates it with
+//! feature `hydrate` and fills it with data that it polls from `/api/...` every two seconds,
+//! authenticated by the session cookie set at sign-in. Both sides use the same `contracts` types.
 //!
 //! - [`api`]: calls to the REST API. [`live`]: polling. [`session`]: the signed-in person.
 //! - [`pages`]: one module per page. [`components`]: pieces they share. [`format`]: figures.
@@ -22,7 +22,7 @@ use leptos_router::path;
 use crate::components::{Header, NotFound};
 use crate::session::Session;
 
-/// The HTML document around the app, rendered by the server for every page.
+/// Renders the HTML document around the app. The server calls it for every page.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos_meta::MetaTags;
@@ -34,7 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="description" content="DBAgent: finds why PostgreSQL runs hot and fixes it" />
                 <link rel="stylesheet" href="/pkg/dbagent.css" />
-                // No favicon file: an empty data URL keeps the browser from asking for one.
+                // There is no favicon file. An empty data URL stops the browser from requesting
+                // one.
                 <link rel="icon" href="data:," />
                 <HydrationScripts options />
                 <MetaTags />

@@ -1,5 +1,5 @@
-//! Live data: each page polls the API every [`POLL_INTERVAL_MS`] so that it follows the
-//! scenario without a reload.
+//! Polling of live data: each page fetches its API resources every [`POLL_INTERVAL_MS`], so that
+//! it follows the scenario without a reload.
 
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
@@ -8,11 +8,11 @@ use serde::de::DeserializeOwned;
 use crate::api;
 use crate::api::ApiError;
 
-/// Time between two reads of the same resource.
+/// Interval in milliseconds between two fetches of the same resource.
 pub const POLL_INTERVAL_MS: u32 = 2_000;
 
-/// The latest answer for one API path, read again every [`POLL_INTERVAL_MS`] while the
-/// component that asked for it is on the page.
+/// The latest response for one API path, fetched again every [`POLL_INTERVAL_MS`] while the
+/// component that created it is mounted.
 pub struct Polled<T: 'static> {
     pub value: RwSignal<Option<Result<T, ApiError>>>,
     path: Signal<String>,
@@ -30,7 +30,8 @@ impl<T> Polled<T>
 where
     T: DeserializeOwned + PartialEq + Send + Sync + 'static,
 {
-    /// Starts polling `path`, which may change, such as with the page's route parameters.
+    /// Starts polling `path`. The path may change, for example with the page's route parameters,
+    /// and [`Polled::follow_path`] makes the change take effect at once.
     pub fn new(path: impl Fn() -> String + Send + Sync + 'static) -> Polled<T> {
         let polled = Polled {
             value: RwSignal::new(None),
@@ -40,7 +41,8 @@ where
         polled
     }
 
-    /// Reads the resource now, after an action changed it, without waiting for the next poll.
+    /// Fetches the resource now without waiting for the next poll, for use after an action
+    /// changed it.
     pub fn refresh(self) {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
@@ -54,15 +56,17 @@ where
             return;
         };
         let answer = Some(api::get::<T>(&path).await);
-        // An unchanged answer leaves the page as it is, so that nothing on it flickers or loses
-        // what a person is typing. The component may also be gone by now.
+        // An unchanged response leaves the signal untouched, so that nothing on the page flickers
+        // or loses what a person is typing. The `try_` methods allow for a component that is gone
+        // by now.
         let changed = self.value.try_with_untracked(|current| *current != answer);
         if changed == Some(true) {
             let _ = self.value.try_set(answer);
         }
     }
 
-    /// On the server the page renders its loading state; the browser fills it in.
+    /// Does nothing on the server, so the page renders its loading state and the browser fills it
+    /// in after hydration.
     #[cfg(not(feature = "hydrate"))]
     fn start(self) {}
 
@@ -82,7 +86,8 @@ where
         });
     }
 
-    /// Tracks the path, so that a new route parameter reads the new resource at once.
+    /// Clears the value and fetches again at once when the path changes, such as on a new route
+    /// parameter.
     pub fn follow_path(self) {
         Effect::new(move |previous: Option<String>| {
             let path = self.path.get();
@@ -95,7 +100,8 @@ where
     }
 }
 
-/// Renders a polled value: a placeholder while it loads, the error in words, or `view` of it.
+/// Renders a polled value: a placeholder while it loads, the error message on failure, or
+/// `view` of the value.
 pub fn show<T, V>(
     polled: Polled<T>,
     loading: &'static str,

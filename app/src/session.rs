@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 
-/// `None` until the browser asked the API; then the person or why there is none.
+/// The session state: `None` until the API has responded to `GET /api/session`, then the
+/// signed-in person or the error that explains why there is none.
 #[derive(Clone, Copy)]
 pub struct Session(pub RwSignal<Option<Result<SessionInfo, ApiError>>>);
 
@@ -26,17 +27,18 @@ impl Session {
             .with(|state| state.as_ref()?.as_ref().ok().map(|info| info.name.clone()))
     }
 
-    /// Tells whether the API answered that nobody is signed in.
+    /// Returns whether the API responded that no session exists.
     pub fn is_signed_out(self) -> bool {
         self.0
             .with(|state| matches!(state, Some(Err(ApiError::SignedOut))))
     }
 }
 
-/// Opens a session with the token and a name; the API sets the HttpOnly cookie.
+/// Signs in with the API token and the name to record on decisions. The API responds with the
+/// HttpOnly session cookie.
 pub async fn sign_in(token: String, name: String) -> Result<SessionInfo, ApiError> {
     let answer = api::post("/api/session", Some(&SignIn { token, name })).await;
-    // Here a 401 means a wrong token, not an ended session.
+    // On sign-in, 401 means a wrong token rather than an ended session.
     answer.map_err(|error| match error {
         ApiError::SignedOut => ApiError::Refused {
             status: 401,
@@ -48,10 +50,11 @@ pub async fn sign_in(token: String, name: String) -> Result<SessionInfo, ApiErro
     })
 }
 
-/// Ends the session and shows the sign-in page.
+/// Ends the session on the server and shows the sign-in page.
 pub fn sign_out(session: Session) {
     leptos::task::spawn_local(async move {
-        // Signed out either way: a failure here means the session had already ended.
+        // The page signs out whatever the result, because a failure here usually means that the
+        // session had already ended.
         let _ = api::delete("/api/session").await;
         session.0.set(Some(Err(ApiError::SignedOut)));
     });

@@ -2,34 +2,38 @@ import { test, expect, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
-// Plays the seven beats of the scenario in a real browser against the real local stack: real
-// clusters, real workloads, real alerts and real index builds. Each beat checks what the page
-// shows and saves a screenshot under end2end/screenshots/.
+// Plays the seven beats of the scenario in Chromium against a running local stack, with real
+// clusters, workloads, alerts and index builds. Each beat checks what the page shows and saves a
+// screenshot under end2end/screenshots/.
 
 const token = process.env.DBAGENT_TOKEN ?? '';
 const shots = path.join(__dirname, '..', 'screenshots');
 const phone = { width: 390, height: 844 };
 const laptop = { width: 1366, height: 900 };
 
-// Waiting on real CPU and real builds: minutes, not seconds.
+// Maximum waits in ms for an alert and for a resolved issue. Real CPU load and real index builds
+// take minutes, not seconds.
 const DETECTION = 4 * 60_000;
 const RESOLUTION = 5 * 60_000;
 
 test.describe.configure({ mode: 'serial' });
 
 let page: Page;
-// Uncaught errors of the dashboard's WASM, such as a failed hydration.
+// Uncaught errors in the page, such as a panic in the dashboard's WASM during hydration.
 const pageErrors: string[] = [];
 
 test.beforeAll(async ({ browser }) => {
-  expect(token, 'DBAGENT_TOKEN must hold the token of the stack under test').not.toBe('');
+  expect(
+    token,
+    'DBAGENT_TOKEN is empty. Set it to the API token of the stack under test, as scripts/end2end does',
+  ).not.toBe('');
   fs.mkdirSync(shots, { recursive: true });
   page = await browser.newPage({ viewport: laptop });
   page.on('pageerror', (error) => pageErrors.push(error.message));
 });
 
 test.afterEach(() => {
-  expect(pageErrors, 'the dashboard threw in the browser').toEqual([]);
+  expect(pageErrors, 'uncaught errors in the dashboard').toEqual([]);
 });
 
 test.afterAll(async () => {
@@ -185,6 +189,13 @@ test('beat 7: the timeline shows both incidents and the autonomy progression', a
   await expect(page.getByTestId('progression')).toContainText('2 autonomous');
   await shoot('beat-7-timeline');
   await shootPhone('beat-7-timeline');
+
+  await page.getByRole('link', { name: 'Instructions' }).click();
+  const instruction = page.getByTestId('instruction').first();
+  await instruction.getByRole('button', { name: 'Revoke' }).click();
+  await expect(instruction).toContainText('Revoked by Dana');
+  await expect(instruction.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  await shoot('beat-7-instruction-revoked');
 
   await page.getByRole('link', { name: 'Overview' }).click();
   const shipments = await workload('shipments-by-tracking');

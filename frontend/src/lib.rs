@@ -1,8 +1,9 @@
-//! The WASM module that takes over the server-rendered dashboard in the browser.
+//! The WASM entry point that hydrates the server-rendered dashboard in the browser.
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Called by the script that cargo-leptos generates once the module has loaded.
+/// Sends Rust panics to the browser console and hydrates the page. The loader script that
+/// `HydrationScripts` renders into the page calls it once the module has loaded.
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

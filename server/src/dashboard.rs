@@ -1,5 +1,5 @@
-//! The Leptos dashboard, rendered on the server and served beside the API on the same origin,
-//! so that the browser's session cookie reaches `/api/...` without any cross-origin setup.
+//! The Leptos dashboard, rendered on the server and served on the same origin as the API. The
+//! browser therefore sends the session cookie to `/api/...` without any cross-origin setup.
 
 use std::path::{Path, PathBuf};
 
@@ -8,16 +8,18 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
 use tower_http::compression::CompressionLayer;
 
-/// Name of the JS, WASM and CSS files under `pkg/`, as cargo-leptos writes them.
+/// Base name of the JS, WASM and CSS files under `pkg/`. It must match `output-name` in the
+/// workspace's `[[workspace.metadata.leptos]]`.
 pub const OUTPUT_NAME: &str = "dbagent";
 
-/// Where the dashboard's files are: `site/` beside the build profile's directory, such as
-/// `target/site` for `target/release/dbagent`, which is where cargo-leptos writes them.
+/// Returns the default directory of the dashboard's files: `site/` beside the build profile's
+/// directory, such as `target/site` for `target/release/dbagent`. cargo-leptos writes them there.
 pub fn default_site_dir(executable: &Path) -> Option<PathBuf> {
     Some(executable.parent()?.parent()?.join("site"))
 }
 
-/// Tells whether `site_dir` holds the built WASM; without it pages render but stay inert.
+/// Returns whether `site_dir` contains the built WASM. Without it, pages render but never
+/// update or respond to clicks.
 pub fn site_is_built(site_dir: &Path) -> bool {
     site_dir
         .join("pkg")
@@ -25,7 +27,8 @@ pub fn site_is_built(site_dir: &Path) -> bool {
         .is_file()
 }
 
-/// Builds the routes of every dashboard page, and serves the files of `site_dir` for the rest.
+/// Builds the router that renders every dashboard page and serves the files of `site_dir` for
+/// any other path.
 pub fn router(site_dir: &Path) -> Router {
     let options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)

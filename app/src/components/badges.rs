@@ -1,4 +1,4 @@
-//! Coloured labels for severity, states and resolution paths.
+//! Coloured badges for severity, issue status, run state and resolution path.
 
 use contracts::{IssueStatus, ResolutionPath, RunState, Severity};
 use leptos::prelude::*;
@@ -46,7 +46,7 @@ pub fn RunStateBadge(state: RunState) -> impl IntoView {
     pill(tone, words(&json_name(state)))
 }
 
-/// How an incident ended: the person who approved or skipped, the instruction, or the failure.
+/// Badge for how an incident ended: human-approved, autonomous, skipped or failed.
 #[component]
 pub fn PathBadge(path: ResolutionPath) -> impl IntoView {
     let (tone, text) = match path {

@@ -1,20 +1,22 @@
-//! A server's recent CPU as a line, with the alert threshold as a dashed line.
+//! SVG line chart of a server's recent CPU, with the alert threshold as a dashed line.
 
 use contracts::CpuSample;
 use leptos::prelude::*;
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;
-/// Space on the left for the axis labels.
+/// Width of the margin on the left for the axis labels, in SVG units.
 const LEFT: f64 = 34.0;
-/// Time the chart spans, matching the ten minutes of samples the monitor keeps.
+/// Time the chart spans. The monitor keeps up to 120 samples, which is ten minutes at its
+/// default interval of 5 s.
 const SPAN_SECONDS: f64 = 600.0;
 
 fn y_of(pct: f64) -> f64 {
     HEIGHT - pct.clamp(0.0, 100.0) / 100.0 * (HEIGHT - 10.0) - 5.0
 }
 
-/// Points of the line, newest at the right edge.
+/// Formats the samples as SVG polyline points, newest at the right edge. Samples older than
+/// [`SPAN_SECONDS`] are drawn at the left edge.
 fn points(samples: &[CpuSample]) -> String {
     let Some(newest) = samples.last() else {
         return String::new();

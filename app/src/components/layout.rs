@@ -1,4 +1,5 @@
-//! The frame around every page: the header with navigation and the signed-in person.
+//! The page header with navigation, the signed-in person's name and the sign-out button, and
+//! the page for unknown routes.
 
 use leptos::prelude::*;
 use leptos_router::components::A;

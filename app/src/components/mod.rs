@@ -10,13 +10,14 @@ pub use layout::{Header, NotFound};
 
 use leptos::prelude::*;
 
-/// Shown while the first answer of a page's data is on its way.
+/// Renders the loading text shown until the first response for a page's data arrives.
 #[allow(non_snake_case)]
 pub fn Placeholder(text: &'static str) -> impl IntoView {
     view! { <p class="text-sm text-slate-500 animate-pulse">{text}</p> }
 }
 
-/// An error in a form the reader can act on, with a way to sign in again when that is the cause.
+/// Renders an error message as an alert, followed by a link to the sign-in page. The link is
+/// always shown, because an ended session is the usual cause.
 #[allow(non_snake_case)]
 pub fn ErrorNote(message: String) -> impl IntoView {
     view! {
@@ -28,7 +29,7 @@ pub fn ErrorNote(message: String) -> impl IntoView {
     }
 }
 
-/// A white panel with a title.
+/// White panel with a heading. `id` serves as an anchor and as a selector in the browser tests.
 #[component]
 pub fn Card(
     #[prop(into)] title: String,
@@ -43,7 +44,7 @@ pub fn Card(
     }
 }
 
-/// One measured fact: a small label over its value.
+/// One measured fact: a small label over its value, for use inside a `<dl>`.
 #[component]
 pub fn Fact(#[prop(into)] label: String, #[prop(into)] value: String) -> impl IntoView {
     view! {
@@ -54,8 +55,8 @@ pub fn Fact(#[prop(into)] label: String, #[prop(into)] value: String) -> impl In
     }
 }
 
-/// SQL or a plan, verbatim. Plans keep their indentation and scroll on narrow screens; a
-/// statement wraps, so that it reads whole on a phone.
+/// SQL or a plan, verbatim. By default the text keeps its indentation and scrolls on narrow
+/// screens, which suits plans. With `wrap`, lines wrap so that a statement reads whole on a phone.
 #[component]
 pub fn Code(#[prop(into)] text: String, #[prop(optional)] wrap: bool) -> impl IntoView {
     let layout = if wrap {

@@ -1,6 +1,6 @@
-//! Beat 5: the always-allow assistant. It walks through the risk of letting DBAgent build
-//! indexes on this server without asking, from facts the runner measured, proposes limits,
-//! and on confirmation records the instruction and approves the current action in one request.
+//! The always-allow assistant, used in scenario beat 5. It explains the risk of letting DBAgent
+//! build indexes on this server without asking, based on facts the runner measured, and proposes
+//! limits. On confirmation, one request records the instruction and approves the current action.
 
 use contracts::api::{GrantRequest, IssueDetail, RiskAssessment, RiskLevel, WindowRequest};
 use contracts::{ApprovalDecision, Decision, Instruction};
@@ -10,7 +10,8 @@ use crate::api::{self, ApiError};
 use crate::format;
 use crate::live::Polled;
 
-/// The form takes sizes in megabytes of 10^6 bytes, the unit the assistant's proposal uses.
+/// Bytes per megabyte in the form. It is 10^6, not 2^20, because the assistant's proposal uses
+/// decimal megabytes.
 const MB: u64 = 1_000_000;
 
 #[component]
@@ -56,7 +57,7 @@ pub fn Assistant(
     }
 }
 
-/// One message of the assistant.
+/// Renders one message from the assistant. `concern` highlights it as a warning.
 #[component]
 fn Said(#[prop(optional)] concern: bool, children: Children) -> impl IntoView {
     let tone = if concern {
@@ -71,7 +72,7 @@ fn Said(#[prop(optional)] concern: bool, children: Children) -> impl IntoView {
     }
 }
 
-/// One message of the person.
+/// Renders one message from the person.
 #[component]
 fn Replied(children: Children) -> impl IntoView {
     view! {
@@ -119,7 +120,7 @@ fn Conversation(
     }
 }
 
-/// Limits as form fields, in units people think in.
+/// Limits of the grant as editable form text, in megabytes and days rather than bytes and hours.
 #[derive(Clone)]
 struct Draft {
     schemas: RwSignal<String>,
@@ -164,7 +165,8 @@ impl Draft {
         }
     }
 
-    /// Builds the grant, or names the field a person must fix.
+    /// Parses the form into a grant request, or returns an error message that names the invalid
+    /// field.
     fn grant(&self) -> Result<GrantRequest, String> {
         let number = |label: &str, text: String| -> Result<Option<u64>, String> {
             let text = text.trim();
@@ -174,7 +176,7 @@ impl Draft {
             match text.parse::<u64>() {
                 Ok(value) if value > 0 => Ok(Some(value)),
                 _ => Err(format!(
-                    "{label}: {text:?} is not a whole number above 0; leave it empty for no limit"
+                    "{label}: {text:?} is invalid. Enter a whole number above 0, or leave it empty for no limit."
                 )),
             }
         };
@@ -256,7 +258,7 @@ fn LimitsForm(
             view! {
                 <form class="space-y-3 rounded-lg border border-slate-200 p-3" on:submit=confirm.clone() data-testid="limits-form">
                     <label class="block text-sm">
-                        "Schemas covered (comma-separated; empty covers all)"
+                        "Schemas covered (comma-separated, empty for all schemas)"
                         <input class=INPUT name="schemas" bind:value=draft.schemas />
                     </label>
                     <div class="grid grid-cols-2 gap-3">
@@ -286,7 +288,7 @@ fn LimitsForm(
                         </div>
                     </Show>
                     <label class="block text-sm">
-                        "Expires after (days; empty never expires)"
+                        "Expires after (days, empty for no expiry)"
                         <input class=INPUT name="expires_days" inputmode="numeric" bind:value=draft.expires_days />
                     </label>
                     <button
@@ -308,7 +310,8 @@ fn LimitsForm(
     }
 }
 
-/// The person's limits in one sentence, as their reply in the conversation.
+/// Summarizes the grant's limits in one sentence, shown as the person's reply in the
+/// conversation.
 fn describe(grant: &GrantRequest) -> String {
     let schemas = if grant.scope.schemas.is_empty() {
         "every schema".to_string()
@@ -335,12 +338,12 @@ fn describe(grant: &GrantRequest) -> String {
 #[component]
 fn Done(decision: ApprovalDecision) -> impl IntoView {
     let Decision::AlwaysAllow { instruction } = &decision.decision else {
-        return view! { <Said>"The issue was decided differently in the meantime."</Said> }
+        return view! { <Said>"The API recorded a different decision for this issue, so no instruction was created."</Said> }
             .into_any();
     };
     let recorded = recorded(instruction);
     let approved = format!(
-        "I approved this index in your name ({}). The runner resumes now and builds it; this page shows its progress.",
+        "I approved this index in your name ({}). The runner resumes now and builds it, and the run page shows the build's progress.",
         decision.decided_by
     );
     view! {

@@ -1,4 +1,4 @@
-//! The facts behind an issue, laid out for a database engineer.
+//! Cards for an issue's evidence, its proposed action and the risk facts the runner measured.
 
 use contracts::{Evidence, ProposedAction, RiskFacts};
 use leptos::prelude::*;
@@ -41,7 +41,7 @@ pub fn EvidenceCard(evidence: Evidence) -> impl IntoView {
     view! {
         <Card title="Evidence" id="evidence">
             <p class="mb-2 text-xs text-slate-500">
-                "The statement as pg_stat_statements records it, measured over the alert window"
+                "The statement as pg_stat_statements records it. The figures below cover the alert window."
             </p>
             <Code text=evidence.statement.clone() wrap=true />
             <dl class="mt-4 grid grid-cols-2 gap-x-4 gap-y-3 sm:grid-cols-3 lg:grid-cols-5">
@@ -87,7 +87,7 @@ pub fn ActionCard(action: ProposedAction, estimated_index_bytes: Option<u64>) ->
         <Card title="Proposed action" id="proposed-action">
             <Code text=action.ddl().to_string() wrap=true />
             <p class="mt-2 text-sm text-slate-600">
-                "Runs alone in autocommit, with lock and statement timeouts. Reads and writes on the table go on during the build. "
+                "The runner sends it as a single statement in autocommit mode, with lock_timeout and statement_timeout set. Reads and writes on the table continue during the build. "
                 {size}
             </p>
         </Card>
@@ -133,7 +133,7 @@ pub fn RiskCard(risk: RiskFacts) -> impl IntoView {
         (
             "maintenance_work_mem",
             risk.maintenance_work_mem_bytes
-                .map(format::bytes)
+                .map(format::setting_size)
                 .unwrap_or_else(|| "–".into()),
         ),
         ("Standbys", replicas),

@@ -1,4 +1,5 @@
-//! Standing permissions with their limits, who created them, and revoke.
+//! The instructions page: each standing permission with its limits and creator, and a button
+//! to revoke it.
 
 use contracts::Instruction;
 use leptos::prelude::*;
@@ -16,13 +17,13 @@ pub fn InstructionsPage() -> impl IntoView {
         <Title text="Instructions" />
         <h1 class="mb-1 text-2xl font-semibold tracking-tight">"Instructions"</h1>
         <p class="mb-4 text-sm text-slate-600">
-            "Standing permissions: DBAgent acts without asking when one covers the action and its limits hold at that moment."
+            "Standing permissions. DBAgent acts without asking when an active instruction covers the action and the action is within its limits at that moment."
         </p>
         {show(instructions, "Reading instructions…", move |list| {
             if list.is_empty() {
                 return view! {
                     <Card title="None yet">
-                        <p class="text-slate-600">"Nothing is allowed without asking. Use Always allow on an issue to add one."</p>
+                        <p class="text-slate-600">"DBAgent asks before every action. Use Always allow… on an issue to add an instruction."</p>
                     </Card>
                 }
                 .into_any();

@@ -1,4 +1,5 @@
-//! Beats 4 and 5: an issue with its evidence, the proposed action and the decision on it.
+//! The issue page, used in scenario beats 4 and 5: an issue's evidence, the proposed action and
+//! the decision on it.
 
 use contracts::api::IssueDetail;
 use contracts::{ApprovalDecision, Decision, IssueId, IssueStatus, Resolution, ResolutionPath};
@@ -25,7 +26,8 @@ pub fn IssuePage() -> impl IntoView {
         {show(detail, "Reading the issue…", move |current| {
             view! { <IssueView detail=current.clone() polled=detail assistant_open /> }
         })}
-        // Outside the polled view, so that a new answer does not reset the conversation.
+        // The assistant sits outside the polled view, so that a new poll response does not reset
+        // the conversation.
         {move || assistant_open.get().then(|| view! {
             <Assistant issue_id=id() polled=detail on_close=Callback::new(move |()| assistant_open.set(false)) />
         })}
@@ -65,13 +67,14 @@ fn IssueView(
                 })}
                 {risk.map(|risk| view! { <RiskCard risk /> })}
             </div>
-            // First on a phone, so that the decision is not below a screenful of evidence.
+            // This column comes first on a phone, so that the decision is not below a screenful of
+            // evidence.
             <div class="order-first min-w-0 space-y-4 lg:order-none">
                 <Card title="Decision" id="decision">
                     {awaiting.then(|| view! { <DecisionButtons issue_id=issue.id polled assistant_open /> })}
                     {detail.decision.map(|decision| view! { <DecisionNote decision /> })}
                     {(!awaiting && action.is_none()).then(|| view! {
-                        <p class="text-sm text-slate-600">"No action is proposed; the summary says why."</p>
+                        <p class="text-sm text-slate-600">"No action is proposed. The summary above explains why."</p>
                     })}
                 </Card>
                 {issue.resolution.map(|resolution| view! { <Outcome resolution /> })}

@@ -1,4 +1,5 @@
-//! One module per page of the dashboard.
+//! The dashboard's pages, one module per page, plus the issue page's evidence cards and
+//! always-allow assistant.
 
 mod assistant;
 mod evidence;

@@ -1,4 +1,5 @@
-//! Beat 1: each watched server with its live CPU, and the issues still open.
+//! The overview page, used in scenario beat 1: each monitored server with its live CPU, the
+//! open issues and the scenario controls.
 
 use contracts::Issue;
 use contracts::api::ServerOverview;

@@ -1,4 +1,4 @@
-//! A run's steps with their times, and the index build's progress while it runs.
+//! The run page: a run's steps with their times, and the progress of its index build.
 
 use contracts::{BuildProgress, Run, RunState};
 use leptos::prelude::*;
@@ -27,6 +27,7 @@ fn RunView(run: Run) -> impl IntoView {
         .issue_id
         .map(|id| view! { <a href=format!("/issues/{id}") class="text-sm text-sky-700 underline">"Issue"</a> });
     let building = run.state == RunState::Executing;
+    let failed = run.state == RunState::Failed;
     let progress = run.build_progress.clone();
     view! {
         <div class="mb-4 flex flex-wrap items-center gap-2">
@@ -37,7 +38,7 @@ fn RunView(run: Run) -> impl IntoView {
         <p class="mb-4 font-mono text-xs text-slate-500">
             {format!("{} · {} · started {}", run.id, run.server_id, format::date_time(run.created_at))}
         </p>
-        {progress.map(|progress| view! { <Progress progress building /> })}
+        {progress.map(|progress| view! { <Progress progress building failed /> })}
         {run.failure.clone().map(|failure| view! {
             <div role="alert" class="mb-4 rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">{failure}</div>
         })}
@@ -58,11 +59,12 @@ fn RunView(run: Run) -> impl IntoView {
     }
 }
 
-/// The index build as `pg_stat_progress_create_index` last reported it.
+/// Renders the index build's progress as `pg_stat_progress_create_index` last reported it.
 #[component]
-fn Progress(progress: BuildProgress, building: bool) -> impl IntoView {
-    // After the build the bar is full; the last reading, taken mid-phase, stays as detail.
-    let pct = if building {
+fn Progress(progress: BuildProgress, building: bool, failed: bool) -> impl IntoView {
+    // After a successful build the bar is full, and the last reading, taken mid-phase, stays as
+    // detail. A failed run keeps the reading's share, because the build may not have finished.
+    let pct = if building || failed {
         progress.phase_pct()
     } else {
         Some(100.0)
@@ -70,6 +72,8 @@ fn Progress(progress: BuildProgress, building: bool) -> impl IntoView {
     let width = format!("width: {:.0}%", pct.unwrap_or(5.0));
     let title = if building {
         "Building the index"
+    } else if failed {
+        "Index build (the run failed)"
     } else {
         "Index build finished"
     };

@@ -1,4 +1,5 @@
-//! Controls for a presenter on the local stack: start and stop each named workload.
+//! Scenario controls for a presenter on the local stack: a button to start or stop each named
+//! workload.
 
 use contracts::api::Workload;
 use leptos::prelude::*;
@@ -13,7 +14,8 @@ pub fn ScenarioControls() -> impl IntoView {
     let failure = RwSignal::new(None::<String>);
     move || {
         workloads.value.with(|value| match value {
-            // Not the local stack: nothing to present.
+            // The API returns 404 outside the local stack, so there is nothing to show. While the
+            // first response is pending, the controls stay hidden too.
             Some(Err(error)) if error.is_not_found() => ().into_any(),
             None => ().into_any(),
             Some(Err(error)) => {
@@ -35,7 +37,7 @@ pub fn ScenarioControls() -> impl IntoView {
                     <div class="min-w-0">
                         <Card title="Scenario controls" id="scenario">
                             <p class="mb-3 text-sm text-slate-600">
-                                "Workloads on the local target. Each repeats one statement that has no index yet."
+                                "Workloads on the local target. Each one repeats a single statement that no index supports yet."
                             </p>
                             <ul class="space-y-3">{rows}</ul>
                             {move || failure.get().map(|text| view! {

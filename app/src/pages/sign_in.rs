@@ -1,4 +1,5 @@
-//! Sign-in with the API token that `dbagent up` wrote, and the name to record on decisions.
+//! The sign-in page: the API token that `dbagent up` printed, and the name to record on
+//! decisions.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,7 +23,8 @@ pub fn SignInPage() -> impl IntoView {
                 Ok(info) => {
                     failure.set(None);
                     session.0.set(Some(Ok(info)));
-                    // The overview, also when the person arrived here through /sign-in.
+                    // Someone who opened /sign-in directly goes to the overview. On any other
+                    // path the requested page renders in place of this one.
                     if let Some(window) = web_sys::window() {
                         let path = window.location().pathname().unwrap_or_default();
                         if path == "/sign-in" {
@@ -41,7 +43,7 @@ pub fn SignInPage() -> impl IntoView {
             <h1 class="text-xl font-semibold">"Sign in to DBAgent"</h1>
             <p class="mt-2 text-sm text-slate-600">
                 "Use the API token that " <code class="font-mono">"dbagent up"</code>
-                " printed; it is also in the " <code class="font-mono">"api-token"</code>
+                " printed. It is also in the " <code class="font-mono">"api-token"</code>
                 " file of the state directory. Your name is recorded on every decision you make."
             </p>
             <form class="mt-4 space-y-3" on:submit=submit>

@@ -1,4 +1,5 @@
-//! Beat 7: every incident with how it was resolved, and the autonomy progression at a glance.
+//! The timeline page, used in scenario beat 7: every incident with how it was resolved, and the
+//! autonomy progression at a glance. Incident cards are listed newest first.
 
 use contracts::{Issue, ResolutionPath, Run, TimelineEvent};
 use leptos::prelude::*;
@@ -66,7 +67,7 @@ fn incidents(mut issues: Vec<Issue>, runs: &[Run], events: &[TimelineEvent]) -> 
 fn Incidents(incidents: Vec<Incident>) -> impl IntoView {
     if incidents.is_empty() {
         return view! {
-            <Card title="Incidents"><p class="text-slate-600">"No incident yet."</p></Card>
+            <Card title="Incidents"><p class="text-slate-600">"No incidents yet."</p></Card>
         }
         .into_any();
     }
@@ -94,7 +95,8 @@ fn path_name(issue: &Issue) -> &'static str {
     }
 }
 
-/// One dot per incident in order, coloured by its path, and the count of each path.
+/// Renders one dot per incident, oldest first and coloured by resolution path, and the count of
+/// each path.
 #[component]
 fn Progression(incidents: Vec<Incident>) -> impl IntoView {
     let names = ["human-approved", "autonomous", "skipped", "failed", "open"];
