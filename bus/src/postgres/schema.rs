@@ -60,8 +60,8 @@ CREATE TABLE IF NOT EXISTS dbagent_bus.duplicates (
 CREATE INDEX IF NOT EXISTS duplicates_expires ON dbagent_bus.duplicates (expires_at);
 "#;
 
-/// The object that [`DDL`] creates last; once it exists, the schema is complete.
-const LAST_OBJECT: &str = "dbagent_bus.duplicates_expires";
+/// The object that [`DDL`] creates last, in [`SCHEMA`]; once it exists, the schema is complete.
+const LAST_OBJECT: &str = "duplicates_expires";
 
 /// Creates the schema unless it exists; safe to run from several processes at once.
 ///
@@ -84,9 +84,17 @@ pub(crate) async fn ensure(client: &mut Client) -> Result<(), tokio_postgres::Er
     transaction.commit().await
 }
 
+/// Looks the last object up in `pg_class` with the statement's own snapshot. `to_regclass` could
+/// answer from a catalog cache that predates another process's commit, and the DDL it then runs
+/// again deadlocks with that process's sends.
 async fn is_complete(client: &impl GenericClient) -> Result<bool, tokio_postgres::Error> {
     let row = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&LAST_OBJECT])
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relname = $2)",
+            &[&SCHEMA, &LAST_OBJECT],
+        )
         .await?;
     row.try_get(0)
 }
@@ -98,8 +106,7 @@ mod tests {
     #[test]
     fn ddl_ends_with_last_object() {
         let last_statement = DDL.trim_end().rsplit(';').nth(1).unwrap_or_default();
-        let name = LAST_OBJECT.trim_start_matches("dbagent_bus.");
-        assert!(last_statement.contains(name), "{last_statement}");
+        assert!(last_statement.contains(LAST_OBJECT), "{last_statement}");
     }
 
     #[test]
