@@ -84,9 +84,9 @@ pub(crate) async fn ensure(client: &mut Client) -> Result<(), tokio_postgres::Er
     transaction.commit().await
 }
 
-/// Looks the last object up in `pg_class` with the statement's own snapshot. `to_regclass` could
-/// answer from a catalog cache that predates another process's commit, and the DDL it then runs
-/// again deadlocks with that process's sends.
+/// Looks the last object up in `pg_class` with the statement's own snapshot. `to_regclass` may
+/// read a catalog cache older than another process's commit, and the DDL then runs again and
+/// deadlocks with that process's sends.
 async fn is_complete(client: &impl GenericClient) -> Result<bool, tokio_postgres::Error> {
     let row = client
         .query_one(
