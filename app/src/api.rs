@@ -75,13 +75,13 @@ pub async fn delete(path: &str) -> Result<(), ApiError> {
     if response.ok() {
         Ok(())
     } else {
-        Err(refusal(response).await)
+        Err(error_from(response).await)
     }
 }
 
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     if !response.ok() {
-        return Err(refusal(response).await);
+        return Err(error_from(response).await);
     }
     response
         .json::<T>()
@@ -91,7 +91,7 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
 
 /// Converts an error response into an [`ApiError`], keeping the message in the body's `error`
 /// field when there is one.
-async fn refusal(response: Response) -> ApiError {
+async fn error_from(response: Response) -> ApiError {
     let status = response.status();
     if status == 401 {
         return ApiError::SignedOut;

@@ -62,6 +62,16 @@ pub fn percent(value: f64) -> String {
     format!("{value:.0} %")
 }
 
+/// Formats a measurement before and after an action, such as `95 % → 1 %`; `None` unless both
+/// are known.
+pub fn before_after(
+    before: Option<f64>,
+    after: Option<f64>,
+    unit: fn(f64) -> String,
+) -> Option<String> {
+    Some(format!("{} → {}", unit(before?), unit(after?)))
+}
+
 /// Formats a count with thousands separators, such as `2,000,000`.
 pub fn count(value: u64) -> String {
     let digits = value.to_string();
@@ -142,6 +152,16 @@ mod tests {
         assert_eq!(bytes(500_000_000), "500.0 MB");
         assert_eq!(bytes(168_960_000), "169.0 MB");
         assert_eq!(bytes(3_000_000_000), "3.0 GB");
+    }
+
+    #[test]
+    fn before_after_needs_both() {
+        assert_eq!(
+            before_after(Some(95.0), Some(1.0), percent).as_deref(),
+            Some("95 % → 1 %")
+        );
+        assert_eq!(before_after(None, Some(1.0), percent), None);
+        assert_eq!(before_after(Some(95.0), None, percent), None);
     }
 
     #[test]

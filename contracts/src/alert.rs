@@ -19,7 +19,7 @@ pub struct Alert {
     pub window_seconds: u32,
     pub fired_at: DateTime<Utc>,
     /// First measurement above the threshold in the stretch that led to this alert, when the
-    /// source knows it; `fired_at` minus this is the time DBAgent took to detect the problem.
+    /// source reports it. `fired_at` minus this is the time DBAgent took to detect the problem.
     #[serde(default)]
     pub over_threshold_since: Option<DateTime<Utc>>,
 }

@@ -160,7 +160,7 @@ pub struct RiskPoint {
 pub struct Workload {
     /// Name used to start and stop it, such as `orders-by-customer`.
     pub name: String,
-    /// What it does, in one sentence.
+    /// Description of the workload in one sentence.
     pub description: String,
     /// The statement it repeats.
     pub statement: String,

@@ -74,8 +74,8 @@ pub struct BuildProgress {
 }
 
 impl BuildProgress {
-    /// Share of the current phase done, 0 to 100, from blocks while the table is scanned and
-    /// from tuples after; `None` when the phase reports neither.
+    /// Returns the share of the current phase done, 0 to 100. It counts blocks while the table
+    /// is scanned and tuples after that, and is `None` when the phase reports neither.
     pub fn phase_pct(&self) -> Option<f64> {
         let (done, total) = if self.blocks_total > 0 {
             (self.blocks_done, self.blocks_total)

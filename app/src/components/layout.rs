@@ -11,7 +11,7 @@ const LINK: &str = "rounded-md px-2 py-1 text-slate-300 hover:bg-slate-800 hover
 #[component]
 pub fn Header() -> impl IntoView {
     let session = expect_context::<Session>();
-    let who = move || {
+    let signed_in = move || {
         session.name().map(|name| {
             view! {
                 <span class="hidden text-slate-400 sm:inline">{name}</span>
@@ -33,7 +33,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/" exact=true attr:class=LINK>"Overview"</A>
                 <A href="/timeline" attr:class=LINK>"Timeline"</A>
                 <A href="/instructions" attr:class=LINK>"Instructions"</A>
-                <span class="ml-auto flex items-center gap-2">{who}</span>
+                <span class="ml-auto flex items-center gap-2">{signed_in}</span>
             </nav>
         </header>
     }

@@ -44,7 +44,7 @@ pub fn Card(
     }
 }
 
-/// One measured fact: a small label over its value, for use inside a `<dl>`.
+/// Renders one measured fact, a small label over its value, for use inside a `<dl>`.
 #[component]
 pub fn Fact(#[prop(into)] label: String, #[prop(into)] value: String) -> impl IntoView {
     view! {

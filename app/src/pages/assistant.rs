@@ -46,8 +46,8 @@ pub fn Assistant(
             </div>
             <div class="flex-1 space-y-3 overflow-y-auto px-4 py-4">
                 {move || match assessment.get() {
-                    None => view! { <Said>"Gathering what the runner measured on this server…"</Said> }.into_any(),
-                    Some(Err(error)) => view! { <Said concern=true>{error.message()}</Said> }.into_any(),
+                    None => view! { <AssistantMessage>"Gathering what the runner measured on this server…"</AssistantMessage> }.into_any(),
+                    Some(Err(error)) => view! { <AssistantMessage concern=true>{error.message()}</AssistantMessage> }.into_any(),
                     Some(Ok(assessment)) => view! {
                         <Conversation assessment issue_id=issue_id.clone() polled done />
                     }.into_any(),
@@ -59,7 +59,7 @@ pub fn Assistant(
 
 /// Renders one message from the assistant. `concern` highlights it as a warning.
 #[component]
-fn Said(#[prop(optional)] concern: bool, children: Children) -> impl IntoView {
+fn AssistantMessage(#[prop(optional)] concern: bool, children: Children) -> impl IntoView {
     let tone = if concern {
         "border-amber-200 bg-amber-50 text-amber-900"
     } else {
@@ -74,7 +74,7 @@ fn Said(#[prop(optional)] concern: bool, children: Children) -> impl IntoView {
 
 /// Renders one message from the person.
 #[component]
-fn Replied(children: Children) -> impl IntoView {
+fn PersonMessage(children: Children) -> impl IntoView {
     view! {
         <div class="ml-8 rounded-lg rounded-tr-none bg-sky-600 px-3 py-2 text-sm text-white">{children()}</div>
     }
@@ -99,23 +99,23 @@ fn Conversation(
         .map(|point| {
             let topic = format!("{}: ", point.topic);
             view! {
-                <Said concern=point.concern>
+                <AssistantMessage concern=point.concern>
                     <span class="font-semibold">{topic}</span>
                     {point.text}
-                </Said>
+                </AssistantMessage>
             }
         })
         .collect_view();
     let headline = assessment.headline.clone();
     view! {
-        <Said>
+        <AssistantMessage>
             <span class=format!("mr-2 rounded-full px-2 py-0.5 text-xs font-semibold {}", level.0) data-testid="risk-level">
                 {level.1}
             </span>
             {headline}
-        </Said>
+        </AssistantMessage>
         {points}
-        <Said>"I propose these limits. Change any of them, then confirm."</Said>
+        <AssistantMessage>"I propose these limits. Change any of them, then confirm."</AssistantMessage>
         <LimitsForm proposed=assessment.proposed.clone() issue_id polled done />
     }
 }
@@ -304,8 +304,8 @@ fn LimitsForm(
     };
     view! {
         {form}
-        {move || summary.get().map(|text| view! { <Replied>{text}</Replied> })}
-        {move || failure.get().map(|text| view! { <Said concern=true>{text}</Said> })}
+        {move || summary.get().map(|text| view! { <PersonMessage>{text}</PersonMessage> })}
+        {move || failure.get().map(|text| view! { <AssistantMessage concern=true>{text}</AssistantMessage> })}
         {move || done.get().map(|decision| view! { <Done decision /> })}
     }
 }
@@ -338,7 +338,7 @@ fn describe(grant: &GrantRequest) -> String {
 #[component]
 fn Done(decision: ApprovalDecision) -> impl IntoView {
     let Decision::AlwaysAllow { instruction } = &decision.decision else {
-        return view! { <Said>"The API recorded a different decision for this issue, so no instruction was created."</Said> }
+        return view! { <AssistantMessage>"The API recorded a different decision for this issue, so no instruction was created."</AssistantMessage> }
             .into_any();
     };
     let recorded = recorded(instruction);
@@ -347,7 +347,7 @@ fn Done(decision: ApprovalDecision) -> impl IntoView {
         decision.decided_by
     );
     view! {
-        <Said>
+        <AssistantMessage>
             <p class="font-semibold" data-testid="assistant-done">"Done."</p>
             <p class="mt-1">{recorded}</p>
             <p class="mt-1">{approved}</p>
@@ -356,7 +356,7 @@ fn Done(decision: ApprovalDecision) -> impl IntoView {
                 <a href="/instructions" class="underline">"Instructions"</a>
                 " page."
             </p>
-        </Said>
+        </AssistantMessage>
     }
     .into_any()
 }

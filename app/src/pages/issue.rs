@@ -132,7 +132,7 @@ fn DecisionButtons(
 
 #[component]
 fn DecisionNote(decision: ApprovalDecision) -> impl IntoView {
-    let what = match &decision.decision {
+    let verdict = match &decision.decision {
         Decision::Approve => "Approved".to_string(),
         Decision::Skip => "Skipped".to_string(),
         Decision::AlwaysAllow { instruction } => {
@@ -144,7 +144,7 @@ fn DecisionNote(decision: ApprovalDecision) -> impl IntoView {
     };
     view! {
         <p class="text-sm" data-testid="decision-note">
-            <span class="font-semibold">{what}</span>
+            <span class="font-semibold">{verdict}</span>
             {format!(" by {} at {}", decision.decided_by, format::clock(decision.decided_at))}
         </p>
     }
@@ -160,25 +160,18 @@ fn Outcome(resolution: Resolution) -> impl IntoView {
         ResolutionPath::Skipped { skipped_by } => format!("skipped by {skipped_by}"),
         ResolutionPath::Failed { reason } => reason.clone(),
     };
-    let cpu = match (resolution.cpu_before_pct, resolution.cpu_after_pct) {
-        (Some(before), Some(after)) => Some(format!(
-            "CPU {} → {}",
-            format::percent(before),
-            format::percent(after)
-        )),
-        _ => None,
-    };
-    let mean = match (
+    let cpu = format::before_after(
+        resolution.cpu_before_pct,
+        resolution.cpu_after_pct,
+        format::percent,
+    )
+    .map(|change| format!("CPU {change}"));
+    let mean = format::before_after(
         resolution.mean_time_before_ms,
         resolution.mean_time_after_ms,
-    ) {
-        (Some(before), Some(after)) => Some(format!(
-            "Mean time {} → {}",
-            format::millis(before),
-            format::millis(after)
-        )),
-        _ => None,
-    };
+        format::millis,
+    )
+    .map(|change| format!("Mean time {change}"));
     view! {
         <Card title="Outcome" id="outcome">
             <div class="flex items-center gap-2">

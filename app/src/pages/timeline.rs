@@ -176,11 +176,12 @@ fn IncidentCard(number: usize, incident: Incident) -> impl IntoView {
                 format::seconds(format::seconds_between(alert_at, resolution.resolved_at)),
             ));
         }
-        if let (Some(before), Some(after)) = (resolution.cpu_before_pct, resolution.cpu_after_pct) {
-            figures.push((
-                "CPU",
-                format!("{} → {}", format::percent(before), format::percent(after)),
-            ));
+        if let Some(cpu) = format::before_after(
+            resolution.cpu_before_pct,
+            resolution.cpu_after_pct,
+            format::percent,
+        ) {
+            figures.push(("CPU", cpu));
         }
     }
     let decision = issue

@@ -18,7 +18,7 @@ const EXPIRES_IN_HOURS: u32 = 720;
 const FALLBACK_MAX_TABLE_BYTES: u64 = 1_000_000_000;
 
 /// Window, in UTC, proposed for long builds. It is a guess at off-peak hours, so the
-/// explanation asks the person to move it to this server's quietest hours.
+/// explanation tells the person to move it to this server's quietest hours.
 const NIGHT_START: &str = "01:00";
 const NIGHT_END: &str = "05:00";
 
