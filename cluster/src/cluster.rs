@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::error::SqlState;
 
 use crate::os_user::ServerUser;
+use crate::standby::STANDBY_SETTINGS;
 use crate::{ClusterKind, Error, PgBinaries, Result, ports};
 
 /// The superuser that `initdb` creates in every cluster.
@@ -96,11 +97,6 @@ impl Cluster {
             binaries.require_extension(extension, package)?;
         }
         tracing::info!(dir = %root.display(), kind = kind.name(), "creating PostgreSQL cluster");
-        let log_dir = root.join("log");
-        fs::create_dir_all(&log_dir)
-            .map_err(Error::io(format!("failed to create {}", log_dir.display())))?;
-        server_user.own(&log_dir)?;
-
         let credentials = Credentials {
             user: SUPERUSER.to_string(),
             password: Alphanumeric.sample_string(&mut rand::rng(), 32),
@@ -116,14 +112,20 @@ impl Cluster {
             binaries,
             server_user,
         };
+        cluster.create_dirs()?;
         cluster.run_initdb()?;
         cluster.include_settings_file()?;
         cluster.write_metadata()?;
         Ok(cluster)
     }
 
-    fn run_initdb(&self) -> Result<()> {
-        // initdb reads the password from a file that the server user must be able to read.
+    /// Creates the log folder and an empty data directory, both owned by the server user.
+    pub(crate) fn create_dirs(&self) -> Result<()> {
+        let log_dir = self.root.join("log");
+        fs::create_dir_all(&log_dir)
+            .map_err(Error::io(format!("failed to create {}", log_dir.display())))?;
+        self.server_user.own(&log_dir)?;
+
         let data_dir = self.data_dir();
         fs::create_dir_all(&data_dir).map_err(Error::io(format!(
             "failed to create {}",
@@ -132,8 +134,28 @@ impl Cluster {
         fs::set_permissions(&data_dir, fs::Permissions::from_mode(0o700)).map_err(Error::io(
             format!("failed to restrict {}", data_dir.display()),
         ))?;
-        self.server_user.own(&data_dir)?;
+        self.server_user.own(&data_dir)
+    }
 
+    /// Returns a cluster in `root` with this cluster's kind, superuser login, programs and
+    /// server user, on a free port. Nothing is created on disk.
+    pub(crate) fn sibling(&self, root: PathBuf) -> Result<Cluster> {
+        Ok(Cluster {
+            root,
+            kind: self.kind,
+            metadata: Metadata {
+                kind: self.kind,
+                port: ports::free_port().map_err(Error::io("failed to find a free port"))?,
+                credentials: self.metadata.credentials.clone(),
+            },
+            binaries: self.binaries.clone(),
+            server_user: self.server_user.clone(),
+        })
+    }
+
+    fn run_initdb(&self) -> Result<()> {
+        // initdb reads the password from a file that the server user must be able to read.
+        let data_dir = self.data_dir();
         let password_file = self.root.join("log").join("initdb-password");
         write_private(&password_file, &self.metadata.credentials.password)?;
         self.server_user.own(&password_file)?;
@@ -251,6 +273,14 @@ impl Cluster {
         self.root.join("log").join("server.log")
     }
 
+    pub(crate) fn binaries(&self) -> &PgBinaries {
+        &self.binaries
+    }
+
+    pub(crate) fn server_user(&self) -> &ServerUser {
+        &self.server_user
+    }
+
     pub fn major_version(&self) -> u32 {
         self.binaries.major
     }
@@ -315,17 +345,22 @@ impl Cluster {
         for (name, value) in self.kind.settings() {
             text.push_str(&format!("{name} = {value}\n"));
         }
+        if self.is_standby() {
+            for (name, value) in STANDBY_SETTINGS {
+                text.push_str(&format!("{name} = {value}\n"));
+            }
+        }
         let path = self.data_dir().join("dbagent.conf");
         fs::write(&path, text).map_err(Error::io(format!("failed to write {}", path.display())))?;
         self.server_user.own(&path)
     }
 
-    fn write_metadata(&self) -> Result<()> {
+    pub(crate) fn write_metadata(&self) -> Result<()> {
         let text = serde_json::to_string_pretty(&self.metadata).expect("metadata serializes");
         write_private(&self.root.join(METADATA_FILE), &text)
     }
 
-    fn run(&self, mut command: Command) -> Result<()> {
+    pub(crate) fn run(&self, mut command: Command) -> Result<()> {
         self.server_user.apply(&mut command);
         let description = format!("{command:?}");
         let output = command
@@ -363,7 +398,7 @@ fn read_metadata(root: &Path) -> Result<Option<Metadata>> {
 }
 
 /// Writes a file that only its owner may read, because it contains a password.
-fn write_private(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).map_err(Error::io(format!("failed to write {}", path.display())))?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))
         .map_err(Error::io(format!("failed to restrict {}", path.display())))

@@ -67,6 +67,18 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    #[error(
+        "standby on port {port} did not replay the primary's WAL up to {target} within \
+         {timeout:?}; it replayed up to {replayed}; see its log {log}"
+    )]
+    ReplayTimedOut {
+        port: u16,
+        target: String,
+        replayed: String,
+        timeout: std::time::Duration,
+        log: PathBuf,
+    },
+
     #[error("failed to prepare the cluster over SQL: {0}")]
     Sql(#[from] tokio_postgres::Error),
 }

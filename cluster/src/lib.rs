@@ -9,6 +9,8 @@
 //! - [`Cluster`] is one cluster in a state directory: create, start, stop, connect.
 //! - [`ClusterKind`] decides the server settings of each role.
 //! - [`TempCluster`] is a throw-away cluster for tests, removed when the test process exits.
+//! - `standby` copies a running cluster into a streaming-replication hot standby
+//!   ([`Cluster::create_standby`], [`TempCluster::start_standby`]).
 //!
 //! This is its own crate, not part of `scenario`, so that the store and bus test suites can start
 //! clusters without compiling the workload generator.
@@ -19,6 +21,7 @@ mod error;
 mod kind;
 mod os_user;
 mod ports;
+mod standby;
 mod temp;
 
 pub use binaries::PgBinaries;

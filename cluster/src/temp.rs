@@ -20,17 +20,19 @@ pub struct TempCluster {
 impl TempCluster {
     /// Creates and starts a new cluster of the given kind.
     pub fn start(kind: ClusterKind) -> Result<TempCluster> {
-        let dir = tempfile::Builder::new()
-            .prefix("dbagent-test-")
-            .tempdir()
-            .map_err(Error::io("failed to create a temporary directory"))?
-            .keep();
-        // The server user must be able to enter the directory to reach the data directory.
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
-            .map_err(Error::io(format!("failed to open up {}", dir.display())))?;
-
+        let dir = temp_dir()?;
         spawn_reaper(&dir, &dir.join(kind.name()).join("data"))?;
         let cluster = Cluster::ensure(&dir, kind)?;
+        Ok(TempCluster { cluster })
+    }
+
+    /// Creates and starts a hot standby of `primary`, which must be running, with
+    /// [`Cluster::create_standby`]. The standby is removed like any other temporary cluster.
+    pub fn start_standby(primary: &Cluster) -> Result<TempCluster> {
+        let dir = temp_dir()?;
+        let root = dir.join(format!("{}-standby", primary.kind().name()));
+        spawn_reaper(&dir, &root.join("data"))?;
+        let cluster = primary.create_standby(root)?;
         Ok(TempCluster { cluster })
     }
 
@@ -59,6 +61,18 @@ impl Deref for TempCluster {
     fn deref(&self) -> &Cluster {
         &self.cluster
     }
+}
+
+/// Creates a fresh directory that the server user can enter to reach the data directory.
+fn temp_dir() -> Result<PathBuf> {
+    let dir = tempfile::Builder::new()
+        .prefix("dbagent-test-")
+        .tempdir()
+        .map_err(Error::io("failed to create a temporary directory"))?
+        .keep();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+        .map_err(Error::io(format!("failed to open up {}", dir.display())))?;
+    Ok(dir)
 }
 
 /// Starts a detached shell that waits for this process to exit, then sends the postmaster

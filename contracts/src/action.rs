@@ -71,7 +71,7 @@ impl CreateIndex {
         keys: Vec<IndexKey>,
         predicate: Option<String>,
     ) -> CreateIndex {
-        let index_name = index_name(table, &keys);
+        let index_name = index_name(table, &keys, predicate.as_deref());
         let mut action = CreateIndex {
             schema: schema.to_string(),
             table: table.to_string(),
@@ -114,26 +114,42 @@ impl IndexKey {
 
     fn name_part(&self) -> String {
         match self {
-            IndexKey::Column { name, .. } => name.clone(),
-            IndexKey::Expression { sql } => sql
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                .collect::<String>()
-                .split('_')
-                .filter(|part| !part.is_empty())
-                .collect::<Vec<_>>()
-                .join("_"),
+            IndexKey::Column {
+                name,
+                descending: false,
+            } => name.clone(),
+            IndexKey::Column {
+                name,
+                descending: true,
+            } => format!("{name}_desc"),
+            IndexKey::Expression { sql } => words_of(sql),
         }
     }
 }
 
-/// Names an index `idx_<table>_<key>_<key>`, cut to PostgreSQL's identifier limit on a
-/// character boundary, so that the same proposal always gets the same name.
-pub fn index_name(table: &str, keys: &[IndexKey]) -> String {
+/// Keeps the ASCII letters and digits of SQL text, joined by single underscores.
+fn words_of(sql: &str) -> String {
+    sql.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .split('_')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Names an index `idx_<table>_<key>_<key>`, with `_desc` after a descending key and
+/// `_where_<words>` for a partial index, cut to PostgreSQL's identifier limit on a character
+/// boundary, so that the same proposal always gets the same name.
+pub fn index_name(table: &str, keys: &[IndexKey], predicate: Option<&str>) -> String {
     let mut name = format!("idx_{table}");
     for key in keys {
         name.push('_');
         name.push_str(&key.name_part());
+    }
+    if let Some(predicate) = predicate {
+        name.push_str("_where_");
+        name.push_str(&words_of(predicate));
     }
     while name.len() > MAX_IDENTIFIER_BYTES {
         name.pop();
@@ -190,7 +206,10 @@ mod tests {
             },
         ];
         let action = CreateIndex::new("app", "users", keys, Some("role = 'admin'".to_string()));
-        assert_eq!(action.index_name, "idx_users_lower_email_created_at");
+        assert_eq!(
+            action.index_name,
+            "idx_users_lower_email_created_at_desc_where_role_admin"
+        );
         assert!(
             action
                 .ddl
@@ -201,7 +220,7 @@ mod tests {
     #[test]
     fn long_names_fit_the_identifier_limit() {
         let long = "a".repeat(80);
-        let name = index_name(&long, &[column("b")]);
+        let name = index_name(&long, &[column("b")], None);
         assert_eq!(name.len(), MAX_IDENTIFIER_BYTES);
     }
 }

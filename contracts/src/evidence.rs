@@ -38,6 +38,10 @@ pub struct Evidence {
     pub cost_reduction_pct: Option<f64>,
     /// HypoPG's estimate of the proposed index's size.
     pub estimated_index_bytes: Option<u64>,
+    /// Execution time the proposed index would save, in milliseconds per second of wall
+    /// time: each affected statement's time in the window times its planned-cost cut, summed.
+    #[serde(default)]
+    pub estimated_saving_ms_per_second: Option<f64>,
     /// Server CPU when the issue was opened, percent of its vCores.
     pub cpu_pct: Option<f64>,
     /// Reasoning in plain sentences: why this index, why not the alternatives tried.

@@ -4,18 +4,20 @@
 use contracts::{CreateIndex, Evidence, ProposedAction};
 use tokio_postgres::Client;
 
+use super::activity::ActivitySamples;
 use super::catalog::{TableInfo, load_table};
 use super::choice::Choice;
 use super::delta::{Deltas, StatementDelta};
 use super::error::Result;
 use super::findings::{Finding, FullScan, Verdict, describe, severity};
+use super::literals::bind_literals;
 use super::options::InvestigateOptions;
 use super::plan::{self, GenericPlan, PlanLimits, plan_generic, render_plan, seq_scans};
-use super::statement::parse_statement;
+use super::statement::{ParsedStatement, parse_statement};
 
 /// The result of analyzing one sequentially scanned table.
 pub(super) enum TableOutcome {
-    Evaluated(Choice),
+    Evaluated(Box<Choice>),
     Rejected(Verdict),
 }
 
@@ -25,6 +27,7 @@ pub struct Analyzer<'a> {
     pub options: &'a InvestigateOptions,
     pub limits: PlanLimits,
     pub deltas: &'a Deltas,
+    pub samples: &'a ActivitySamples,
 }
 
 impl Analyzer<'_> {
@@ -84,7 +87,7 @@ impl Analyzer<'_> {
         evidence: &mut Evidence,
         full_scan: &mut Option<FullScan>,
     ) -> Result<(Verdict, Option<CreateIndex>)> {
-        let parsed = match parse_statement(&statement.query) {
+        let parsed = match self.parse_with_literals(statement, evidence) {
             Ok(parsed) => parsed,
             Err(reason) => return Ok((Verdict::NotAnalyzed { reason }, None)),
         };
@@ -105,7 +108,7 @@ impl Analyzer<'_> {
 
         let scanned = self.scanned_tables(&before, &tables);
         let Some(largest) = scanned.first() else {
-            return Ok((Verdict::NoSequentialScan, None));
+            return Ok((no_scan_verdict(&before, evidence), None));
         };
         self.fill_table_evidence(evidence, largest);
 
@@ -121,13 +124,44 @@ impl Analyzer<'_> {
                         .as_ref()
                         .is_none_or(|b| choice.reduction_pct > b.reduction_pct)
                     {
-                        best = Some(choice);
+                        best = Some(*choice);
                     }
                 }
                 TableOutcome::Rejected(verdict) => rejections.push(verdict),
             }
         }
-        Ok(self.decide(best, rejections, evidence))
+        Ok(self.decide(best, rejections, &before, evidence))
+    }
+
+    /// Parses the statement with the literals its sampled executions agree on, falling back
+    /// to the normalized text, whose `$n` the generic plan treats as unknown values.
+    fn parse_with_literals(
+        &self,
+        statement: &StatementDelta,
+        evidence: &mut Evidence,
+    ) -> std::result::Result<ParsedStatement, String> {
+        let texts = self.samples.texts(statement.key.query_id);
+        let Some(bound) = bind_literals(&statement.query, texts) else {
+            return parse_statement(&statement.query);
+        };
+        let Ok(parsed) = parse_statement(&bound.sql) else {
+            return parse_statement(&statement.query);
+        };
+        if !bound.literals.is_empty() {
+            let values: Vec<String> = bound
+                .literals
+                .iter()
+                .map(|(number, literal)| format!("${number} = {literal}"))
+                .collect();
+            evidence.notes.push(format!(
+                "In all {} executions sampled from pg_stat_activity, the client sent literals \
+                 where pg_stat_statements shows parameters ({}), so the statement was planned \
+                 with those values.",
+                texts.len(),
+                values.join(", ")
+            ));
+        }
+        Ok(parsed)
     }
 
     /// Returns the tables the plan scans sequentially, largest first.
@@ -159,7 +193,26 @@ impl Analyzer<'_> {
         evidence.table_size_bytes = Some(delta.current.size_bytes.max(0) as u64);
         evidence.table_rows = Some(estimated_rows(delta));
         evidence.seq_scans_in_window = Some(delta.seq_scan as u64);
-        evidence.table_writes_per_second = Some(delta.writes as f64 / self.deltas.window.seconds());
+        evidence.table_writes_per_second =
+            Some(delta.writes as f64 / self.deltas.table_window.seconds());
+    }
+}
+
+/// Explains a plan without sequential scans: foreign tables are read on another server, and
+/// everything else already goes through an index.
+fn no_scan_verdict(plan: &GenericPlan, evidence: &mut Evidence) -> Verdict {
+    let Some(foreign) = plan::foreign_scans(plan).into_iter().next() else {
+        return Verdict::NoSequentialScan;
+    };
+    let table = format!("{}.{}", foreign.schema, foreign.relation);
+    evidence.table = Some(table.clone());
+    evidence.notes.push(format!(
+        "{table} is a foreign table: its rows come from another server, whose own indexes \
+         decide the cost, so no index is evaluated here."
+    ));
+    Verdict::NotIndexable {
+        table,
+        kind: "foreign table".into(),
     }
 }
 

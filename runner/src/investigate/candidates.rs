@@ -5,12 +5,12 @@ use contracts::IndexKey;
 
 use super::catalog::{ExistingIndex, ExistingKey, TableInfo};
 use super::expression::canonical_expression;
-use super::statement::{Comparison, Filter, FilterTarget, ParsedStatement};
+use super::statement::{Comparison, Filter, FilterTarget, OrderKey, ParsedStatement};
 
 /// Maximum number of candidates evaluated per table, because each costs a planning round trip.
 const MAX_CANDIDATES: usize = 20;
 
-/// The filters of a statement that belong to one table.
+/// The filters and `ORDER BY` keys of a statement that belong to one table.
 ///
 /// An unqualified column in a statement over several tables belongs to the table that has it.
 /// When more than one table has it, PostgreSQL would reject the statement as ambiguous, so the
@@ -19,21 +19,31 @@ pub fn filters_for_table<'a>(
     statement: &'a ParsedStatement,
     tables: &[Option<TableInfo>],
     table: &TableInfo,
-) -> Vec<&'a Filter> {
-    statement
+) -> TableFilters<'a> {
+    let belongs = |relations: &[usize], target: &FilterTarget| {
+        let columns = target_columns(target);
+        let owners: Vec<&TableInfo> = relations
+            .iter()
+            .filter_map(|&index| tables.get(index).and_then(Option::as_ref))
+            .filter(|info| info.has_columns(&columns))
+            .collect();
+        owners.len() == 1 && owners[0].oid == table.oid
+    };
+    let filters = statement
         .filters
         .iter()
-        .filter(|filter| {
-            let columns = target_columns(&filter.target);
-            let owners: Vec<&TableInfo> = filter
-                .relations
-                .iter()
-                .filter_map(|&index| tables.get(index).and_then(Option::as_ref))
-                .filter(|info| info.has_columns(&columns))
-                .collect();
-            owners.len() == 1 && owners[0].oid == table.oid
-        })
-        .collect()
+        .filter(|filter| belongs(&filter.relations, &filter.target))
+        .collect();
+    let order_is_ours = statement
+        .limited_order
+        .iter()
+        .all(|key| belongs(&key.relations, &key.target));
+    let order: &[OrderKey] = if order_is_ours {
+        &statement.limited_order
+    } else {
+        &[]
+    };
+    TableFilters { filters, order }
 }
 
 fn target_columns(target: &FilterTarget) -> Vec<&str> {
@@ -43,10 +53,122 @@ fn target_columns(target: &FilterTarget) -> Vec<&str> {
     }
 }
 
-/// Builds candidate key lists: every filtered column or expression alone, then combinations
-/// with equality keys first and at most one range key last, because a btree can use the keys
-/// after a range condition only as a filter.
-pub fn build_candidates(filters: &[&Filter], max_columns: usize) -> Vec<Vec<FilterTarget>> {
+/// A candidate index: its keys in order, and the predicate of a partial index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub keys: Vec<Key>,
+    /// `WHERE` clause without qualifiers, such as `role = 'admin'`.
+    pub predicate: Option<String>,
+}
+
+/// One key of a candidate index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub target: FilterTarget,
+    pub descending: bool,
+}
+
+impl Candidate {
+    fn plain(targets: Vec<FilterTarget>) -> Candidate {
+        Candidate {
+            keys: targets
+                .into_iter()
+                .map(|target| Key {
+                    target,
+                    descending: false,
+                })
+                .collect(),
+            predicate: None,
+        }
+    }
+
+    /// Describes the candidate for notes and titles, such as
+    /// `(created_at DESC) WHERE role = 'admin'`.
+    pub fn describe(&self) -> String {
+        let keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|key| {
+                let name = match &key.target {
+                    FilterTarget::Column(name) => name.as_str(),
+                    FilterTarget::Expression { sql, .. } => sql.as_str(),
+                };
+                if key.descending {
+                    format!("{name} DESC")
+                } else {
+                    name.to_string()
+                }
+            })
+            .collect();
+        match &self.predicate {
+            Some(predicate) => format!("({}) WHERE {predicate}", keys.join(", ")),
+            None => format!("({})", keys.join(", ")),
+        }
+    }
+
+    /// Converts the keys to those of the proposed action.
+    pub fn index_keys(&self) -> Vec<IndexKey> {
+        self.keys
+            .iter()
+            .map(|key| match &key.target {
+                FilterTarget::Column(name) => IndexKey::Column {
+                    name: name.clone(),
+                    descending: key.descending,
+                },
+                FilterTarget::Expression { sql, .. } => IndexKey::Expression { sql: sql.clone() },
+            })
+            .collect()
+    }
+}
+
+/// What the candidate search knows about one table of a statement.
+pub struct TableFilters<'a> {
+    pub filters: Vec<&'a Filter>,
+    /// The statement's `ORDER BY` under a `LIMIT`, when all its keys belong to this table.
+    pub order: &'a [OrderKey],
+}
+
+/// Builds candidates: every filtered column or expression alone, combinations of equality
+/// keys in every order with at most one range key last, because a btree can use the keys
+/// after a range condition only as a filter, and the same with the `ORDER BY` keys after the
+/// equality keys when a `LIMIT` lets an index in that order stop early. Each literal equality
+/// also gives partial candidates over the other keys, with the equality as predicate.
+pub fn build_candidates(table: &TableFilters, max_columns: usize) -> Vec<Candidate> {
+    let mut candidates = key_lists(&table.filters, table.order, max_columns)
+        .into_iter()
+        .map(Candidate::plain)
+        .collect::<Vec<_>>();
+    apply_order_directions(&mut candidates, table.order);
+
+    for filter in &table.filters {
+        let Some(predicate) = &filter.literal_predicate else {
+            continue;
+        };
+        let others: Vec<&Filter> = table
+            .filters
+            .iter()
+            .copied()
+            .filter(|other| other.target != filter.target)
+            .collect();
+        let mut partial: Vec<Candidate> = key_lists(&others, table.order, max_columns)
+            .into_iter()
+            .map(Candidate::plain)
+            .collect();
+        apply_order_directions(&mut partial, table.order);
+        for mut candidate in partial {
+            candidate.predicate = Some(predicate.clone());
+            push_unique(&mut candidates, candidate);
+        }
+    }
+    candidates.truncate(MAX_CANDIDATES);
+    candidates
+}
+
+fn key_lists(
+    filters: &[&Filter],
+    order: &[OrderKey],
+    max_columns: usize,
+) -> Vec<Vec<FilterTarget>> {
     let mut equalities: Vec<&FilterTarget> = Vec::new();
     let mut ranges: Vec<&FilterTarget> = Vec::new();
     for filter in filters {
@@ -59,59 +181,99 @@ pub fn build_candidates(filters: &[&Filter], max_columns: usize) -> Vec<Vec<Filt
         }
     }
     ranges.retain(|range| !equalities.contains(range));
+    let order: Vec<FilterTarget> = order
+        .iter()
+        .map(|key| key.target.clone())
+        .filter(|target| !equalities.contains(&target))
+        .collect();
 
-    let mut candidates: Vec<Vec<FilterTarget>> = Vec::new();
-    for width in 1..=max_columns.max(1) {
-        for prefix in combinations(&equalities, width) {
-            push_unique(&mut candidates, prefix.clone());
+    let width = max_columns.max(1);
+    let mut lists: Vec<Vec<FilterTarget>> = Vec::new();
+    let mut push = |keys: Vec<FilterTarget>| {
+        if !keys.is_empty() && keys.len() <= width && !lists.contains(&keys) {
+            lists.push(keys);
         }
-        for prefix in combinations(&equalities, width - 1) {
+    };
+    for size in 1..=width {
+        for keys in permutations(&equalities, size) {
+            push(keys);
+        }
+        for prefix in permutations(&equalities, size - 1) {
             for range in &ranges {
                 let mut keys = prefix.clone();
                 keys.push((*range).clone());
-                push_unique(&mut candidates, keys);
+                push(keys);
+            }
+            if !order.is_empty() {
+                let mut keys = prefix.clone();
+                keys.extend(order.iter().cloned());
+                push(keys);
             }
         }
     }
-    candidates.truncate(MAX_CANDIDATES);
-    candidates
+    lists
 }
 
-fn push_unique(candidates: &mut Vec<Vec<FilterTarget>>, keys: Vec<FilterTarget>) {
-    if !keys.is_empty() && !candidates.contains(&keys) {
-        candidates.push(keys);
+/// Gives the `ORDER BY` keys of each candidate the statement's directions.
+fn apply_order_directions(candidates: &mut [Candidate], order: &[OrderKey]) {
+    for candidate in candidates {
+        for key in &mut candidate.keys {
+            if let Some(order_key) = order.iter().find(|o| o.target == key.target) {
+                key.descending = order_key.descending;
+            }
+        }
     }
 }
 
-/// Returns the subsets of `items` with `size` elements, each in the items' order.
-fn combinations(items: &[&FilterTarget], size: usize) -> Vec<Vec<FilterTarget>> {
+fn push_unique(candidates: &mut Vec<Candidate>, candidate: Candidate) {
+    if !candidate.keys.is_empty() && !candidates.contains(&candidate) {
+        candidates.push(candidate);
+    }
+}
+
+/// Returns the ordered selections of `size` distinct items: every combination in every
+/// order, because the best leading key depends on the other statements that could use it.
+fn permutations(items: &[&FilterTarget], size: usize) -> Vec<Vec<FilterTarget>> {
     if size == 0 {
         return vec![Vec::new()];
     }
     let mut result = Vec::new();
     for (position, item) in items.iter().enumerate() {
-        for mut rest in combinations(&items[position + 1..], size - 1) {
-            rest.insert(0, (*item).clone());
-            result.push(rest);
+        let rest: Vec<&FilterTarget> = items
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != position)
+            .map(|(_, item)| *item)
+            .collect();
+        for mut tail in permutations(&rest, size - 1) {
+            tail.insert(0, (*item).clone());
+            result.push(tail);
         }
     }
     result
 }
 
-/// Returns the valid, non-partial btree index whose leading keys equal the candidate's keys,
-/// because such an index already serves every lookup the candidate would.
+/// Returns the valid btree index that equals the candidate or starts with its keys: the same
+/// leading keys, default operator classes and the same predicate, or none on both. Such an
+/// index already serves every lookup the candidate would.
 pub fn covering_index<'a>(
     table: &'a TableInfo,
-    candidate: &[FilterTarget],
+    candidate: &Candidate,
 ) -> Option<&'a ExistingIndex> {
     let expected: Vec<Option<ExistingKey>> = candidate
+        .keys
         .iter()
-        .map(|target| existing_key(table, target))
+        .map(|key| existing_key(table, &key.target))
         .collect();
+    let predicate = candidate
+        .predicate
+        .as_ref()
+        .map(|sql| canonical_expression(sql).unwrap_or(sql.clone()));
     table.indexes.iter().find(|index| {
         index.valid
-            && !index.partial
             && index.method == "btree"
+            && index.default_operator_classes
+            && index.predicate == predicate
             && index.keys.len() >= expected.len()
             && expected
                 .iter()
@@ -127,32 +289,6 @@ fn existing_key(table: &TableInfo, target: &FilterTarget) -> Option<ExistingKey>
             canonical_expression(sql).unwrap_or(sql.clone()),
         )),
     }
-}
-
-/// Converts candidate keys to the index keys of the proposed action.
-pub fn index_keys(candidate: &[FilterTarget]) -> Vec<IndexKey> {
-    candidate
-        .iter()
-        .map(|target| match target {
-            FilterTarget::Column(name) => IndexKey::Column {
-                name: name.clone(),
-                descending: false,
-            },
-            FilterTarget::Expression { sql, .. } => IndexKey::Expression { sql: sql.clone() },
-        })
-        .collect()
-}
-
-/// Describes keys for notes and titles, such as `(account_ref, lower(email))`.
-pub fn describe_keys(candidate: &[FilterTarget]) -> String {
-    let keys: Vec<&str> = candidate
-        .iter()
-        .map(|target| match target {
-            FilterTarget::Column(name) => name.as_str(),
-            FilterTarget::Expression { sql, .. } => sql.as_str(),
-        })
-        .collect();
-    format!("({})", keys.join(", "))
 }
 
 #[cfg(test)]

@@ -14,11 +14,15 @@ fn table(indexes: Vec<ExistingIndex>) -> TableInfo {
             name: "parcels".to_string(),
         },
         kind: "r".to_string(),
+        owner: "app".to_string(),
+        may_build: true,
+        role: "app".to_string(),
         columns: vec![
             (1, "id".to_string()),
             (2, "barcode".to_string()),
             (3, "zone".to_string()),
             (4, "email".to_string()),
+            (5, "sent".to_string()),
         ],
         indexes,
     }
@@ -29,15 +33,29 @@ fn btree(keys: Vec<ExistingKey>) -> ExistingIndex {
         name: "existing".to_string(),
         method: "btree".to_string(),
         valid: true,
-        partial: false,
+        predicate: None,
+        default_operator_classes: true,
         keys,
     }
 }
 
+fn plain(targets: &[FilterTarget]) -> Candidate {
+    Candidate::plain(targets.to_vec())
+}
+
+/// Returns the candidates' keys as targets, for candidates without predicate or direction.
 fn candidates_for(query: &str) -> Vec<Vec<FilterTarget>> {
+    all_candidates_for(query)
+        .into_iter()
+        .map(|candidate| candidate.keys.into_iter().map(|key| key.target).collect())
+        .collect()
+}
+
+fn all_candidates_for(query: &str) -> Vec<Candidate> {
     let parsed = parse_statement(query).unwrap();
-    let filters: Vec<&Filter> = parsed.filters.iter().collect();
-    build_candidates(&filters, 3)
+    let info = table(Vec::new());
+    let tables = vec![Some(info.clone()); parsed.relations.len()];
+    build_candidates(&filters_for_table(&parsed, &tables, &info), 3)
 }
 
 #[test]
@@ -67,10 +85,10 @@ fn existing_index_and_its_prefix_are_covered() {
         ExistingKey::Column(2),
         ExistingKey::Column(3),
     ])]);
-    assert!(covering_index(&info, &[column("barcode")]).is_some());
-    assert!(covering_index(&info, &[column("barcode"), column("zone")]).is_some());
-    assert!(covering_index(&info, &[column("zone")]).is_none());
-    assert!(covering_index(&info, &[column("barcode"), column("id")]).is_none());
+    assert!(covering_index(&info, &plain(&[column("barcode")])).is_some());
+    assert!(covering_index(&info, &plain(&[column("barcode"), column("zone")])).is_some());
+    assert!(covering_index(&info, &plain(&[column("zone")])).is_none());
+    assert!(covering_index(&info, &plain(&[column("barcode"), column("id")])).is_none());
 }
 
 #[test]
@@ -78,11 +96,13 @@ fn invalid_partial_and_gist_indexes_do_not_cover() {
     let mut invalid = btree(vec![ExistingKey::Column(2)]);
     invalid.valid = false;
     let mut partial = btree(vec![ExistingKey::Column(2)]);
-    partial.partial = true;
+    partial.predicate = Some("zone = 'north'::text".to_string());
     let mut gist = btree(vec![ExistingKey::Column(2)]);
     gist.method = "gist".to_string();
-    let info = table(vec![invalid, partial, gist]);
-    assert!(covering_index(&info, &[column("barcode")]).is_none());
+    let mut pattern_ops = btree(vec![ExistingKey::Column(2)]);
+    pattern_ops.default_operator_classes = false;
+    let info = table(vec![invalid, partial, gist, pattern_ops]);
+    assert!(covering_index(&info, &plain(&[column("barcode")])).is_none());
 }
 
 #[test]
@@ -92,13 +112,13 @@ fn plain_index_does_not_cover_expression() {
         sql: "lower(email)".to_string(),
         columns: vec!["email".to_string()],
     };
-    assert!(covering_index(&info, std::slice::from_ref(&lower)).is_none());
+    assert!(covering_index(&info, &plain(std::slice::from_ref(&lower))).is_none());
 
     let expression_index = btree(vec![ExistingKey::Expression(
         canonical_expression("lower(email)").unwrap(),
     )]);
     let info = table(vec![expression_index]);
-    assert!(covering_index(&info, &[lower]).is_some());
+    assert!(covering_index(&info, &plain(&[lower])).is_some());
 }
 
 #[test]
@@ -109,8 +129,15 @@ fn filters_go_to_the_table_with_the_column() {
     depots.oid = 2;
     depots.columns = vec![(1, "id".to_string()), (2, "city".to_string())];
     let tables = vec![Some(parcels.clone()), Some(depots.clone())];
-    assert_eq!(filters_for_table(&parsed, &tables, &parcels).len(), 1);
-    assert!(filters_for_table(&parsed, &tables, &depots).is_empty());
+    assert_eq!(
+        filters_for_table(&parsed, &tables, &parcels).filters.len(),
+        1
+    );
+    assert!(
+        filters_for_table(&parsed, &tables, &depots)
+            .filters
+            .is_empty()
+    );
 }
 
 #[test]
@@ -122,10 +149,70 @@ fn keys_describe_and_convert() {
             columns: vec!["email".to_string()],
         },
     ];
-    assert_eq!(describe_keys(&keys), "(zone, lower(email))");
-    let action = contracts::CreateIndex::new("public", "parcels", index_keys(&keys), None);
+    let candidate = plain(&keys);
+    assert_eq!(candidate.describe(), "(zone, lower(email))");
+    let action = contracts::CreateIndex::new("public", "parcels", candidate.index_keys(), None);
     assert_eq!(
         action.ddl,
         r#"CREATE INDEX CONCURRENTLY "idx_parcels_zone_lower_email" ON "public"."parcels" ("zone", (lower(email)))"#
     );
+}
+
+#[test]
+fn equality_keys_are_tried_in_both_orders() {
+    let candidates = candidates_for("SELECT * FROM parcels WHERE zone = $1 AND barcode = $2");
+    assert!(candidates.contains(&vec![column("zone"), column("barcode")]));
+    assert!(candidates.contains(&vec![column("barcode"), column("zone")]));
+}
+
+#[test]
+fn order_by_with_limit_follows_the_equality_keys() {
+    let candidates =
+        all_candidates_for("SELECT * FROM parcels WHERE zone = $1 ORDER BY sent DESC, id LIMIT $2");
+    let descriptions: Vec<String> = candidates.iter().map(Candidate::describe).collect();
+    assert!(
+        descriptions.contains(&"(zone, sent DESC, id)".to_string()),
+        "{descriptions:?}"
+    );
+    assert!(
+        descriptions.contains(&"(sent DESC, id)".to_string()),
+        "{descriptions:?}"
+    );
+
+    let unlimited = all_candidates_for("SELECT * FROM parcels WHERE zone = $1 ORDER BY sent");
+    assert_eq!(unlimited.len(), 1);
+}
+
+#[test]
+fn literal_equality_gives_partial_candidates_and_parameters_do_not() {
+    let literal = all_candidates_for(
+        "SELECT * FROM parcels WHERE zone = 'north' ORDER BY sent DESC LIMIT 20",
+    );
+    let descriptions: Vec<String> = literal.iter().map(Candidate::describe).collect();
+    assert!(
+        descriptions.contains(&"(sent DESC) WHERE zone = 'north'".to_string()),
+        "{descriptions:?}"
+    );
+
+    let parameter =
+        all_candidates_for("SELECT * FROM parcels WHERE zone = $1 ORDER BY sent DESC LIMIT $2");
+    assert!(parameter.iter().all(|c| c.predicate.is_none()));
+}
+
+#[test]
+fn partial_index_covers_only_the_same_predicate() {
+    let mut partial = btree(vec![ExistingKey::Column(5)]);
+    partial.predicate = canonical_expression("zone = 'north'");
+    let info = table(vec![partial]);
+    let same = Candidate {
+        predicate: Some("zone = 'north'".to_string()),
+        ..plain(&[column("sent")])
+    };
+    let other = Candidate {
+        predicate: Some("zone = 'south'".to_string()),
+        ..plain(&[column("sent")])
+    };
+    assert!(covering_index(&info, &same).is_some());
+    assert!(covering_index(&info, &other).is_none());
+    assert!(covering_index(&info, &plain(&[column("sent")])).is_none());
 }

@@ -15,6 +15,13 @@ pub struct TableInfo {
     pub name: TableName,
     /// `pg_class.relkind`: `r` for a table, `p` partitioned, `f` foreign, `v` view.
     pub kind: String,
+    /// The role that owns the table.
+    pub owner: String,
+    /// Whether the current role owns the table or inherits the owner's privileges, which
+    /// `CREATE INDEX` requires.
+    pub may_build: bool,
+    /// The current role, for explanations.
+    pub role: String,
     /// Column numbers (`attnum`) and names.
     pub columns: Vec<(i16, String)>,
     pub indexes: Vec<ExistingIndex>,
@@ -27,7 +34,11 @@ pub struct ExistingIndex {
     /// Access method, such as `btree` or `gist`.
     pub method: String,
     pub valid: bool,
-    pub partial: bool,
+    /// The `WHERE` clause of a partial index, in canonical form.
+    pub predicate: Option<String>,
+    /// Whether every key uses its type's default operator class; one that does not, such as
+    /// `text_pattern_ops`, serves other comparisons.
+    pub default_operator_classes: bool,
     pub keys: Vec<ExistingKey>,
 }
 
@@ -39,6 +50,19 @@ pub enum ExistingKey {
 }
 
 impl TableInfo {
+    /// Names the relation kind in words, such as "foreign table".
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind.as_str() {
+            "r" => "table",
+            "p" => "partitioned table",
+            "m" => "materialized view",
+            "v" => "view",
+            "f" => "foreign table",
+            "S" => "sequence",
+            _ => "relation",
+        }
+    }
+
     pub fn column_number(&self, name: &str) -> Option<i16> {
         self.columns
             .iter()
@@ -57,10 +81,13 @@ const COLUMNS_SQL: &str = "
     ORDER BY attnum";
 
 const INDEXES_SQL: &str = "
-    SELECT ic.relname::text, am.amname::text, i.indisvalid, i.indpred IS NOT NULL,
+    SELECT ic.relname::text, am.amname::text, i.indisvalid,
+           pg_get_expr(i.indpred, i.indrelid, true),
            i.indkey::int2[],
            ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
-                 FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k)
+                 FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k),
+           coalesce((SELECT bool_and(opc.opcdefault) FROM pg_opclass opc
+                     WHERE opc.oid = ANY (i.indclass::oid[])), true)
     FROM pg_index i
     JOIN pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_am am ON am.oid = ic.relam
@@ -82,7 +109,9 @@ pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Optio
     let action = format!("look up table {qualified}");
     let row = client
         .query_opt(
-            "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text
+            "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text,
+                    pg_get_userbyid(c.relowner)::text,
+                    pg_has_role(current_user, c.relowner, 'USAGE'), current_user::text
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.oid = to_regclass($1)",
             &[&qualified],
@@ -109,6 +138,9 @@ pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Optio
             name: row.get(2),
         },
         kind: row.get(3),
+        owner: row.get(4),
+        may_build: row.get(5),
+        role: row.get(6),
         columns: columns.iter().map(|r| (r.get(0), r.get(1))).collect(),
         indexes: indexes.iter().map(existing_index).collect(),
     }))
@@ -131,7 +163,10 @@ fn existing_index(row: &Row) -> ExistingIndex {
         name: row.get(0),
         method: row.get(1),
         valid: row.get(2),
-        partial: row.get(3),
+        predicate: row
+            .get::<_, Option<String>>(3)
+            .map(|sql| canonical_expression(&sql).unwrap_or(sql)),
+        default_operator_classes: row.get(6),
         keys,
     }
 }

@@ -1,15 +1,16 @@
-//! The choice among evaluated candidates: the largest cost cut, unless a narrower index comes
-//! close, because every extra key makes the index larger and its upkeep dearer.
+//! The choice among evaluated candidates: the largest cost cut, unless a narrower or smaller
+//! index comes close, because every extra key or row makes the index larger and its upkeep
+//! dearer.
 
+use super::candidates::Candidate;
 use super::catalog::TableInfo;
 use super::hypothetical::Evaluation;
-use super::statement::FilterTarget;
 
 /// An evaluated candidate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
     pub table: TableInfo,
-    pub keys: Vec<FilterTarget>,
+    pub candidate: Candidate,
     pub evaluation: Evaluation,
     /// `(cost before - cost with index) / cost before`, 0 to 100.
     pub reduction_pct: f64,
@@ -23,8 +24,9 @@ pub fn reduction_pct(cost_before: f64, cost_after: f64) -> f64 {
     ((cost_before - cost_after) / cost_before * 100.0).max(0.0)
 }
 
-/// Picks the index into `candidates` of the one to propose: the fewest keys among those
-/// within `narrower_within_pct` points of the largest cut, then the largest cut.
+/// Picks the index into `candidates` of the one to propose: among those within
+/// `narrower_within_pct` points of the largest cut, the fewest keys, then the smallest index
+/// by HypoPG's estimate, then the largest cut.
 pub fn choose(candidates: &[Choice], narrower_within_pct: f64) -> Option<usize> {
     let best = candidates
         .iter()
@@ -35,9 +37,11 @@ pub fn choose(candidates: &[Choice], narrower_within_pct: f64) -> Option<usize> 
         .enumerate()
         .filter(|(_, choice)| choice.reduction_pct >= best - narrower_within_pct)
         .min_by(|(_, a), (_, b)| {
-            a.keys
+            a.candidate
+                .keys
                 .len()
-                .cmp(&b.keys.len())
+                .cmp(&b.candidate.keys.len())
+                .then(a.evaluation.index_bytes.cmp(&b.evaluation.index_bytes))
                 .then(b.reduction_pct.total_cmp(&a.reduction_pct))
         })
         .map(|(position, _)| position)
@@ -46,8 +50,10 @@ pub fn choose(candidates: &[Choice], narrower_within_pct: f64) -> Option<usize> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::investigate::candidates::Key;
     use crate::investigate::plan::GenericPlan;
     use crate::investigate::snapshot::TableName;
+    use crate::investigate::statement::FilterTarget;
 
     fn choice(width: usize, reduction_pct: f64) -> Choice {
         Choice {
@@ -58,12 +64,21 @@ mod tests {
                     name: "t".into(),
                 },
                 kind: "r".into(),
+                owner: "app".into(),
+                may_build: true,
+                role: "app".into(),
                 columns: Vec::new(),
                 indexes: Vec::new(),
             },
-            keys: (0..width)
-                .map(|i| FilterTarget::Column(format!("c{i}")))
-                .collect(),
+            candidate: Candidate {
+                keys: (0..width)
+                    .map(|i| Key {
+                        target: FilterTarget::Column(format!("c{i}")),
+                        descending: false,
+                    })
+                    .collect(),
+                predicate: None,
+            },
             evaluation: Evaluation {
                 plan: GenericPlan {
                     json: serde_json::Value::Null,

@@ -19,33 +19,25 @@ impl Window {
     }
 }
 
-/// A reason to distrust a window: the counters went back to zero during it.
+/// A reset of all `pg_stat_statements` entries during a window, seen as a change of
+/// `pg_stat_statements_info.stats_reset`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CounterReset {
-    /// `pg_stat_statements_info.stats_reset` changed: all entries were reset.
-    AllStatements {
-        before: Option<DateTime<Utc>>,
-        after: Option<DateTime<Utc>>,
-    },
-    /// One entry's call count went down: it was reset or evicted and created again.
-    Statement { query_id: i64, query: String },
+pub struct CounterReset {
+    pub before: Option<DateTime<Utc>>,
+    pub after: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Display for CounterReset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CounterReset::AllStatements { after, .. } => match after {
-                Some(at) => write!(f, "pg_stat_statements was reset at {at}"),
-                None => write!(f, "pg_stat_statements was reset"),
-            },
-            CounterReset::Statement { query_id, .. } => write!(
-                f,
-                "the call count of statement {query_id} went down, so its entry was reset \
-                 or evicted"
-            ),
+        match self.after {
+            Some(at) => write!(f, "pg_stat_statements was reset at {at}"),
+            None => write!(f, "pg_stat_statements was reset"),
         }
     }
 }
+
+/// A window shorter than this after a reset is too short to rank statements by.
+const MIN_SHORTENED_WINDOW_MS: i64 = 1000;
 
 /// Counters of one statement over the window.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,21 +84,58 @@ pub struct TableDelta {
 /// All deltas of a window, statements ranked by execution time, most expensive first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deltas {
+    /// The window of the statement counters: from the first snapshot, or from a reset of all
+    /// entries inside the window, to the second snapshot.
     pub window: Window,
+    /// The window of the table counters, which a reset of `pg_stat_statements` leaves alone.
+    pub table_window: Window,
+    /// The reset of all entries that shortened `window`, if one did.
+    pub shortened_by: Option<CounterReset>,
+    /// Entries whose call count went down: they were reset or evicted and created again
+    /// inside the window, so their counts cover only part of it.
+    pub recreated: Vec<i64>,
+    /// Entries `pg_stat_statements` evicted to make room during the window
+    /// (`pg_stat_statements_info.dealloc`).
+    pub evictions: i64,
     pub statements: Vec<StatementDelta>,
     pub tables: std::collections::HashMap<TableName, TableDelta>,
 }
 
-/// Computes the deltas between two snapshots of the same database, or the reset that makes
-/// them meaningless.
+/// Computes the deltas between two snapshots of the same database.
+///
+/// A reset of all entries inside the window shortens it to the time since the reset, when
+/// that time is known and long enough; otherwise the window is spoiled and the reset returned.
 pub fn compute_deltas(before: &Snapshot, after: &Snapshot) -> Result<Deltas, CounterReset> {
+    let table_window = Window {
+        started_at: before.taken_at,
+        ended_at: after.taken_at,
+    };
+    let mut window = table_window;
+    let mut shortened_by = None;
+    let mut baseline = before;
+    let empty;
     if before.stats_reset != after.stats_reset {
-        return Err(CounterReset::AllStatements {
+        let reset = CounterReset {
             before: before.stats_reset,
             after: after.stats_reset,
+        };
+        let since = reset.after.filter(|at| {
+            *at > before.taken_at
+                && (after.taken_at - *at).num_milliseconds() >= MIN_SHORTENED_WINDOW_MS
         });
+        let Some(since) = since else {
+            return Err(reset);
+        };
+        window.started_at = since;
+        shortened_by = Some(reset);
+        // Every entry after the reset started from zero at the reset.
+        empty = Snapshot {
+            statements: Default::default(),
+            ..before.clone()
+        };
+        baseline = &empty;
     }
-    let mut statements = statement_deltas(before, after)?;
+    let (mut statements, recreated) = statement_deltas(baseline, after);
     rank_by_time(&mut statements);
 
     let tables = after
@@ -115,31 +144,30 @@ pub fn compute_deltas(before: &Snapshot, after: &Snapshot) -> Result<Deltas, Cou
         .map(|(name, current)| (name.clone(), table_delta(before.tables.get(name), current)))
         .collect();
     Ok(Deltas {
-        window: Window {
-            started_at: before.taken_at,
-            ended_at: after.taken_at,
-        },
+        window,
+        table_window,
+        shortened_by,
+        recreated,
+        evictions: (after.deallocations - before.deallocations).max(0),
         statements,
         tables,
     })
 }
 
 /// Subtracts counters per key. An entry that is new in `after` started at zero inside the
-/// window. An entry whose calls went down was reset or evicted, which spoils the window.
-fn statement_deltas(
-    before: &Snapshot,
-    after: &Snapshot,
-) -> Result<Vec<StatementDelta>, CounterReset> {
+/// window. An entry whose calls went down was reset or evicted and created again inside the
+/// window: its counts in `after` are all it did since, a lower bound for the window, and its
+/// query id is returned among the recreated ones.
+fn statement_deltas(before: &Snapshot, after: &Snapshot) -> (Vec<StatementDelta>, Vec<i64>) {
     let mut deltas = Vec::new();
+    let mut recreated = Vec::new();
     for (key, now) in &after.statements {
-        let then = before.statements.get(key);
-        let calls_before = then.map_or(0, |then| then.calls);
-        if now.calls < calls_before {
-            return Err(CounterReset::Statement {
-                query_id: key.query_id,
-                query: now.query.clone(),
-            });
+        let mut then = before.statements.get(key);
+        if then.is_some_and(|then| now.calls < then.calls) {
+            recreated.push(key.query_id);
+            then = None;
         }
+        let calls_before = then.map_or(0, |then| then.calls);
         if now.calls == calls_before {
             continue;
         }
@@ -154,7 +182,8 @@ fn statement_deltas(
             share_of_time_pct: 0.0,
         });
     }
-    Ok(deltas)
+    recreated.sort_unstable();
+    (deltas, recreated)
 }
 
 /// Sets each statement's share and sorts by execution time. The total is the top-level time;
@@ -245,6 +274,7 @@ mod tests {
         Snapshot {
             taken_at: Utc::now(),
             stats_reset: None,
+            deallocations: 0,
             statements: entries.iter().cloned().collect(),
             tables: HashMap::new(),
         }
@@ -286,19 +316,47 @@ mod tests {
     }
 
     #[test]
-    fn fewer_calls_mean_a_reset() {
-        let before = snapshot(&[(key(7, true), counters(50, 10.0))]);
-        let after = snapshot(&[(key(7, true), counters(2, 1.0))]);
-        let reset = compute_deltas(&before, &after).unwrap_err();
-        assert!(matches!(reset, CounterReset::Statement { query_id: 7, .. }));
+    fn recreated_entry_counts_from_zero() {
+        let before = snapshot(&[
+            (key(7, true), counters(50, 10.0)),
+            (key(8, true), counters(5, 1.0)),
+        ]);
+        let after = snapshot(&[
+            (key(7, true), counters(2, 1.0)),
+            (key(8, true), counters(9, 3.0)),
+        ]);
+        let deltas = compute_deltas(&before, &after).unwrap();
+        assert_eq!(deltas.recreated, vec![7]);
+        let evicted = deltas
+            .statements
+            .iter()
+            .find(|s| s.key.query_id == 7)
+            .unwrap();
+        assert_eq!(evicted.calls, 2);
+        assert_eq!(evicted.exec_time_ms, 1.0);
     }
 
     #[test]
-    fn changed_stats_reset_means_a_reset() {
+    fn reset_inside_window_shortens_it() {
+        let started = Utc::now() - chrono::Duration::seconds(10);
+        let mut before = snapshot(&[(key(1, true), counters(500, 900.0))]);
+        before.taken_at = started;
+        let mut after = snapshot(&[(key(1, true), counters(40, 80.0))]);
+        after.stats_reset = Some(started + chrono::Duration::seconds(6));
+        let deltas = compute_deltas(&before, &after).unwrap();
+        assert!(deltas.shortened_by.is_some());
+        assert_eq!(deltas.window.started_at, after.stats_reset.unwrap());
+        assert_eq!(deltas.table_window.started_at, started);
+        assert_eq!(deltas.statements[0].calls, 40);
+        assert!(deltas.recreated.is_empty());
+    }
+
+    #[test]
+    fn reset_too_close_to_the_end_spoils_the_window() {
         let before = snapshot(&[]);
         let mut after = snapshot(&[]);
-        after.stats_reset = Some(Utc::now());
+        after.stats_reset = Some(after.taken_at - chrono::Duration::milliseconds(200));
         let reset = compute_deltas(&before, &after).unwrap_err();
-        assert!(matches!(reset, CounterReset::AllStatements { .. }));
+        assert_eq!(reset.after, after.stats_reset);
     }
 }

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use tokio_postgres::Client;
 use tracing::Instrument;
 
+use super::activity::{ActivitySamples, sample_activity};
 use super::analyze::Analyzer;
-use super::delta::{Window, compute_deltas};
+use super::delta::{Deltas, Window, compute_deltas};
 use super::error::{Error, Result};
 use super::findings::{Finding, Investigation};
 use super::hypothetical::ensure_hypopg;
@@ -31,7 +32,7 @@ pub async fn investigate(client: &Client, options: &InvestigateOptions) -> Resul
         let mut discarded = Vec::new();
         loop {
             let before = take_snapshot(client).await?;
-            tokio::time::sleep(options.window).await;
+            let samples = sample_activity(client, options.window).await;
             let after = take_snapshot(client).await?;
             let retry = discarded.is_empty() && options.retry_after_reset;
             match compute_deltas(&before, &after) {
@@ -41,7 +42,7 @@ pub async fn investigate(client: &Client, options: &InvestigateOptions) -> Resul
                 }
                 _ => {
                     let mut investigation =
-                        investigate_between(client, &before, &after, options).await?;
+                        investigate_observed(client, &before, &after, &samples, options).await?;
                     investigation.discarded_windows = discarded;
                     return Ok(investigation);
                 }
@@ -52,11 +53,25 @@ pub async fn investigate(client: &Client, options: &InvestigateOptions) -> Resul
     .await
 }
 
-/// Investigates the window between two snapshots the caller took with [`take_snapshot`].
+/// Investigates the window between two snapshots the caller took with [`take_snapshot`],
+/// without samples of `pg_stat_activity`, so every `$n` is planned as a parameter.
 pub async fn investigate_between(
     client: &Client,
     before: &Snapshot,
     after: &Snapshot,
+    options: &InvestigateOptions,
+) -> Result<Investigation> {
+    let samples = ActivitySamples::default();
+    investigate_observed(client, before, after, &samples, options).await
+}
+
+/// Investigates the window between two snapshots, with the statement texts sampled from
+/// `pg_stat_activity` meanwhile, which tell literals from parameters.
+pub async fn investigate_observed(
+    client: &Client,
+    before: &Snapshot,
+    after: &Snapshot,
+    samples: &ActivitySamples,
     options: &InvestigateOptions,
 ) -> Result<Investigation> {
     let deltas = match compute_deltas(before, after) {
@@ -69,10 +84,12 @@ pub async fn investigate_between(
                     ended_at: after.taken_at,
                 },
                 counter_reset: Some(reset),
+                shortened_by: None,
                 discarded_windows: Vec::new(),
                 statements: Vec::new(),
                 findings: Vec::new(),
                 tables: HashMap::new(),
+                notes: Vec::new(),
             });
         }
     };
@@ -88,6 +105,7 @@ pub async fn investigate_between(
             server_version,
         },
         deltas: &deltas,
+        samples,
     };
     let hot = deltas
         .statements
@@ -105,15 +123,43 @@ pub async fn investigate_between(
         findings.push(finding);
     }
     add_hottest_to_refusals(&mut findings);
+    let notes = window_notes(&deltas);
+    for finding in &mut findings {
+        finding.evidence.notes.extend(notes.iter().cloned());
+    }
 
     Ok(Investigation {
         window: deltas.window,
         counter_reset: None,
+        shortened_by: deltas.shortened_by,
         discarded_windows: Vec::new(),
         statements: deltas.statements,
         findings,
         tables: deltas.tables,
+        notes,
     })
+}
+
+/// Says what a reset or evictions did to the window, because both make its figures partial.
+fn window_notes(deltas: &Deltas) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(reset) = &deltas.shortened_by {
+        notes.push(format!(
+            "{reset}, inside the observation window, so the statement figures cover only the \
+             {:.1} s after the reset.",
+            deltas.window.seconds()
+        ));
+    }
+    if deltas.evictions > 0 || !deltas.recreated.is_empty() {
+        notes.push(format!(
+            "pg_stat_statements evicted {} entries during the window and {} entries started \
+             over, so the figures of statements that ran rarely may be partial; raising \
+             pg_stat_statements.max keeps more of them.",
+            deltas.evictions,
+            deltas.recreated.len()
+        ));
+    }
+    notes
 }
 
 /// Names the statement that costs the most in the notes of every other finding without a

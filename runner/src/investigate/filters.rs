@@ -7,29 +7,60 @@ use pg_query::NodeEnum;
 use pg_query::protobuf::{self, AExprKind, BoolExprType, Node, RangeVar, SelectStmt};
 
 use super::expression::{ColumnName, Operand, classify, index_expression_sql};
-use super::statement::{Comparison, Filter, FilterTarget, RelationRef};
+use super::statement::{
+    Comparison, Filter, FilterTarget, Obstacle, ObstacleKind, OrderKey, RelationRef,
+};
 
 /// The relations in one FROM list, by index into the walker's relation list.
-type Scope = Vec<usize>;
+pub type Scope = Vec<usize>;
 
 /// Collects relations and filters.
 ///
-/// NOTE: conditions under OR and NOT are not collected, so a statement whose only filters sit
-/// in an OR gets no candidate even where a BitmapOr over two indexes would help.
+/// NOTE: conditions under OR and NOT are not collected as filters, so a statement whose only
+/// filters sit in an OR gets no candidate even where a BitmapOr over two indexes would help.
+/// An OR across tables and a LIKE are recorded as obstacles, so that a refusal can name them.
 #[derive(Debug, Default)]
 pub struct FilterWalker {
     relations: Vec<RelationRef>,
     filters: Vec<Filter>,
+    obstacles: Vec<Obstacle>,
+    order: Vec<OrderKey>,
     cte_names: HashSet<String>,
 }
 
 impl FilterWalker {
-    pub fn finish(self) -> (Vec<RelationRef>, Vec<Filter>) {
-        (self.relations, self.filters)
+    pub fn finish(self) -> (Vec<RelationRef>, Vec<Filter>, Vec<Obstacle>, Vec<OrderKey>) {
+        (self.relations, self.filters, self.obstacles, self.order)
+    }
+
+    /// Records the keys of an `ORDER BY` in `scope`. Keys that are not plain columns or
+    /// expressions over one table, such as output-column positions, end the list, because an
+    /// index can serve only a leading part of the order.
+    pub fn add_order_by(&mut self, sort_clause: &[Node], scope: &Scope) {
+        for item in sort_clause {
+            let Some(NodeEnum::SortBy(sort)) = &item.node else {
+                return;
+            };
+            let Some(node) = sort.node.as_deref() else {
+                return;
+            };
+            let Some((target, columns)) = target_of(classify(node)) else {
+                return;
+            };
+            let Some(relations) = self.owners(&columns, scope) else {
+                return;
+            };
+            self.order.push(OrderKey {
+                relations,
+                target,
+                descending: sort.sortby_dir == protobuf::SortByDir::SortbyDesc as i32,
+            });
+        }
     }
 
     /// Walks a SELECT with its CTEs and set operations; subqueries get scopes of their own.
-    pub fn walk_select(&mut self, select: &SelectStmt) {
+    /// Returns the scope of its own FROM list.
+    pub fn walk_select(&mut self, select: &SelectStmt) -> Scope {
         if let Some(with) = &select.with_clause {
             for cte in &with.ctes {
                 if let Some(NodeEnum::CommonTableExpr(cte)) = &cte.node {
@@ -52,6 +83,7 @@ impl FilterWalker {
         if let Some(condition) = &select.where_clause {
             self.walk_condition(condition, &scope);
         }
+        scope
     }
 
     /// Walks the target and FROM (UPDATE) or USING (DELETE) list of a data-modifying statement.
@@ -108,6 +140,15 @@ impl FilterWalker {
                     self.walk_condition(arg, scope);
                 }
             }
+            Some(NodeEnum::BoolExpr(expr)) if expr.boolop == BoolExprType::OrExpr as i32 => {
+                self.check_or(&expr.args, scope)
+            }
+            Some(NodeEnum::AExpr(expr))
+                if expr.kind == AExprKind::AexprLike as i32
+                    || expr.kind == AExprKind::AexprIlike as i32 =>
+            {
+                self.add_pattern_match(expr, scope)
+            }
             Some(NodeEnum::AExpr(expr)) => self.add_comparison(expr, scope),
             Some(NodeEnum::SubLink(link)) => {
                 if let Some(NodeEnum::SelectStmt(select)) =
@@ -120,6 +161,64 @@ impl FilterWalker {
         }
     }
 
+    /// Records an OR whose branches read different tables of the scope, because no index on
+    /// either table can narrow its rows before the join.
+    fn check_or(&mut self, branches: &[Node], scope: &Scope) {
+        let mut touched: Vec<usize> = Vec::new();
+        for branch in branches {
+            let mut columns = Vec::new();
+            collect_column_refs(branch, &mut columns);
+            for column in columns {
+                let owners = self.owners(std::slice::from_ref(&column), scope);
+                if let Some([only]) = owners.as_deref()
+                    && !touched.contains(only)
+                {
+                    touched.push(*only);
+                }
+            }
+        }
+        if touched.len() < 2 {
+            return;
+        }
+        let tables = touched
+            .iter()
+            .map(|&index| self.relations[index].name.clone())
+            .collect();
+        self.obstacles.push(Obstacle {
+            relations: touched,
+            kind: ObstacleKind::OrAcrossTables { tables },
+        });
+    }
+
+    fn add_pattern_match(&mut self, expr: &protobuf::AExpr, scope: &Scope) {
+        let (Some(left), Some(right)) = (expr.lexpr.as_deref(), expr.rexpr.as_deref()) else {
+            return;
+        };
+        let Operand::Column(column) = classify(left) else {
+            return;
+        };
+        let Some(relations) = self.owners(std::slice::from_ref(&column), scope) else {
+            return;
+        };
+        let leading_wildcard = match &right.node {
+            Some(NodeEnum::AConst(constant)) => match &constant.val {
+                Some(protobuf::a_const::Val::Sval(text)) => {
+                    Some(text.sval.starts_with('%') || text.sval.starts_with('_'))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        self.obstacles.push(Obstacle {
+            relations,
+            kind: ObstacleKind::PatternMatch {
+                column: column.name,
+                case_insensitive: expr.kind == AExprKind::AexprIlike as i32,
+                leading_wildcard,
+            },
+        });
+    }
+
     fn add_comparison(&mut self, expr: &protobuf::AExpr, scope: &Scope) {
         let (Some(left), Some(right)) = (expr.lexpr.as_deref(), expr.rexpr.as_deref()) else {
             return;
@@ -127,37 +226,34 @@ impl FilterWalker {
         let Some(comparison) = comparison_of(expr) else {
             return;
         };
+        let literal = (comparison == Comparison::Equality
+            && expr.kind == AExprKind::AexprOp as i32
+            && (is_literal(left) || is_literal(right)))
+        .then(|| literal_predicate(expr))
+        .flatten();
         match (classify(left), classify(right)) {
             (Operand::Column(a), Operand::Column(b)) if comparison == Comparison::Equality => {
                 // A join condition: either side may be the inner side of a nested loop.
-                self.add_filter(Operand::Column(a), comparison, scope);
-                self.add_filter(Operand::Column(b), comparison, scope);
+                self.add_filter(Operand::Column(a), comparison, None, scope);
+                self.add_filter(Operand::Column(b), comparison, None, scope);
             }
-            (operand, Operand::Value) => self.add_filter(operand, comparison, scope),
+            (operand, Operand::Value) => self.add_filter(operand, comparison, literal, scope),
             (Operand::Value, operand) if expr.kind == AExprKind::AexprOp as i32 => {
-                self.add_filter(operand, comparison, scope)
+                self.add_filter(operand, comparison, literal, scope)
             }
             _ => {}
         }
     }
 
-    fn add_filter(&mut self, operand: Operand, comparison: Comparison, scope: &Scope) {
-        let (target, columns) = match operand {
-            Operand::Column(column) => (FilterTarget::Column(column.name.clone()), vec![column]),
-            Operand::Expression { node, columns } => {
-                let Some(sql) = index_expression_sql(&node) else {
-                    return;
-                };
-                let names = columns.iter().map(|c| c.name.clone()).collect();
-                (
-                    FilterTarget::Expression {
-                        sql,
-                        columns: names,
-                    },
-                    columns,
-                )
-            }
-            Operand::Value | Operand::Other => return,
+    fn add_filter(
+        &mut self,
+        operand: Operand,
+        comparison: Comparison,
+        literal_predicate: Option<String>,
+        scope: &Scope,
+    ) {
+        let Some((target, columns)) = target_of(operand) else {
+            return;
         };
         let Some(relations) = self.owners(&columns, scope) else {
             return;
@@ -166,6 +262,7 @@ impl FilterWalker {
             relations,
             target,
             comparison,
+            literal_predicate,
         };
         if !self.filters.contains(&filter) {
             self.filters.push(filter);
@@ -215,4 +312,77 @@ fn comparison_of(expr: &protobuf::AExpr) -> Option<Comparison> {
         (AExprKind::AexprBetween | AExprKind::AexprBetweenSym, _) => Some(Comparison::Range),
         _ => None,
     }
+}
+
+/// Collects the column references anywhere in a condition, subqueries excepted.
+fn collect_column_refs(node: &Node, columns: &mut Vec<ColumnName>) {
+    match &node.node {
+        Some(NodeEnum::ColumnRef(_)) => {
+            if let Operand::Column(column) = classify(node) {
+                columns.push(column);
+            }
+        }
+        Some(NodeEnum::BoolExpr(expr)) => expr
+            .args
+            .iter()
+            .for_each(|arg| collect_column_refs(arg, columns)),
+        Some(NodeEnum::AExpr(expr)) => {
+            for side in [expr.lexpr.as_deref(), expr.rexpr.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                collect_column_refs(side, columns);
+            }
+        }
+        Some(NodeEnum::FuncCall(call)) => call
+            .args
+            .iter()
+            .for_each(|arg| collect_column_refs(arg, columns)),
+        Some(NodeEnum::TypeCast(cast)) => {
+            if let Some(arg) = cast.arg.as_deref() {
+                collect_column_refs(arg, columns);
+            }
+        }
+        Some(NodeEnum::NullTest(test)) => {
+            if let Some(arg) = test.arg.as_deref() {
+                collect_column_refs(arg, columns);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Turns a column or an expression over columns into an index target and the columns it reads.
+fn target_of(operand: Operand) -> Option<(FilterTarget, Vec<ColumnName>)> {
+    match operand {
+        Operand::Column(column) => Some((FilterTarget::Column(column.name.clone()), vec![column])),
+        Operand::Expression { node, columns } => {
+            let sql = index_expression_sql(&node)?;
+            let names = columns.iter().map(|c| c.name.clone()).collect();
+            Some((
+                FilterTarget::Expression {
+                    sql,
+                    columns: names,
+                },
+                columns,
+            ))
+        }
+        Operand::Value | Operand::Other => None,
+    }
+}
+
+/// Checks whether a node is a constant, possibly cast, such as `'admin'` or `'admin'::text`.
+fn is_literal(node: &Node) -> bool {
+    match &node.node {
+        Some(NodeEnum::AConst(constant)) => !constant.isnull,
+        Some(NodeEnum::TypeCast(cast)) => cast.arg.as_deref().is_some_and(is_literal),
+        _ => false,
+    }
+}
+
+/// Deparses `column = literal` without qualifiers, for the WHERE clause of a partial index.
+fn literal_predicate(expr: &protobuf::AExpr) -> Option<String> {
+    index_expression_sql(&Node {
+        node: Some(NodeEnum::AExpr(Box::new(expr.clone()))),
+    })
 }

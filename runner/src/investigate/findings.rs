@@ -12,9 +12,11 @@ use super::snapshot::TableName;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Investigation {
     pub window: Window,
-    /// A reset of the counters during `window`. When set, `statements` and `findings` are
-    /// empty, because deltas across a reset are meaningless.
+    /// A reset of the counters during `window` that spoiled it. When set, `statements` and
+    /// `findings` are empty, because deltas across a reset are meaningless.
     pub counter_reset: Option<CounterReset>,
+    /// A reset that shortened `window` to the time after it.
+    pub shortened_by: Option<CounterReset>,
     /// Earlier windows that were discarded because of a reset, oldest first.
     pub discarded_windows: Vec<CounterReset>,
     /// Every statement that ran in the window, most execution time first.
@@ -23,6 +25,9 @@ pub struct Investigation {
     pub findings: Vec<Finding>,
     /// Counters of every user table over `window`, empty after a reset.
     pub tables: HashMap<TableName, TableDelta>,
+    /// Facts about the window and the server that bear on every finding, in plain sentences,
+    /// such as a reset that shortened the window. They are also in each finding's notes.
+    pub notes: Vec<String>,
 }
 
 impl Investigation {
@@ -92,31 +97,142 @@ pub enum Verdict {
     },
     /// The plan reads every table through an index already.
     NoSequentialScan,
+    /// The statement calls a function whose own statements cost the time, and
+    /// `pg_stat_statements.track` hides them.
+    CostInsideFunction {
+        function: String,
+        track: String,
+    },
     /// The scanned table is so small that a sequential scan is as cheap as an index.
     TableTooSmall {
         table: String,
         rows: u64,
         pages: u64,
     },
+    /// The relation is a foreign table, a view or another kind that cannot have an index.
+    NotIndexable {
+        table: String,
+        kind: String,
+    },
+    /// The runner's role neither owns the table nor belongs to the role that does, so it may
+    /// not build an index there.
+    NotOwner {
+        table: String,
+        owner: String,
+        role: String,
+    },
     /// A valid btree index with the candidate's keys, or keys it is a prefix of, exists.
     IndexExists {
         table: String,
         index: String,
     },
+    /// The statement's shape keeps any btree index from serving it, such as an OR across
+    /// tables or a pattern with a leading wildcard; `reason` says which.
+    QueryShape {
+        table: String,
+        reason: String,
+    },
     /// The statement has no filter on the scanned table that a btree index serves.
     NoCandidate {
         table: String,
+    },
+    /// The filters keep so large a share of the table's rows that a scan of the index would
+    /// read most of the table anyway.
+    LowSelectivity {
+        table: String,
+        rows_kept_pct: f64,
     },
     /// The best candidate cut the plan's cost by less than the threshold.
     SavingTooSmall {
         table: String,
         best_reduction_pct: f64,
     },
+    /// The best candidate would make another frequent statement costlier by more than the
+    /// allowed margin, or cost more in upkeep on writes than it saves.
+    HarmsOtherStatements {
+        table: String,
+        reason: String,
+    },
     /// A query failed while this statement was analyzed.
     Failed {
         reason: String,
         retryable: bool,
     },
+}
+
+impl Verdict {
+    /// A stable identifier of the verdict's kind, such as `index_proposed`, for JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Verdict::IndexProposed => "index_proposed",
+            Verdict::NotAnalyzed { .. } => "not_analyzed",
+            Verdict::PlanFailed { .. } => "plan_failed",
+            Verdict::NoSequentialScan => "no_sequential_scan",
+            Verdict::CostInsideFunction { .. } => "cost_inside_function",
+            Verdict::TableTooSmall { .. } => "table_too_small",
+            Verdict::NotIndexable { .. } => "not_indexable",
+            Verdict::NotOwner { .. } => "not_owner",
+            Verdict::IndexExists { .. } => "index_exists",
+            Verdict::QueryShape { .. } => "query_shape",
+            Verdict::NoCandidate { .. } => "no_candidate",
+            Verdict::LowSelectivity { .. } => "low_selectivity",
+            Verdict::SavingTooSmall { .. } => "saving_too_small",
+            Verdict::HarmsOtherStatements { .. } => "harms_other_statements",
+            Verdict::Failed { .. } => "failed",
+        }
+    }
+
+    /// Why no index is proposed, as a clause that completes "No index is proposed: ...".
+    /// Empty for [`Verdict::IndexProposed`].
+    pub fn explanation(&self) -> String {
+        match self {
+            Verdict::IndexProposed => String::new(),
+            Verdict::NotAnalyzed { reason } | Verdict::PlanFailed { reason } => {
+                format!("it was not analyzed, because {reason}")
+            }
+            Verdict::Failed { reason, .. } => format!("the analysis failed: {reason}"),
+            Verdict::NoSequentialScan => {
+                "its plan already reads every table through an index".into()
+            }
+            Verdict::CostInsideFunction { function, track } => format!(
+                "its time is spent inside the function {function}, whose statements \
+                 pg_stat_statements does not record with track = {track}; set \
+                 pg_stat_statements.track = all to see them"
+            ),
+            Verdict::TableTooSmall { table, rows, pages } => format!(
+                "{table} has about {rows} rows in {pages} pages, so a sequential scan is as \
+                 cheap as an index"
+            ),
+            Verdict::NotIndexable { table, kind } => {
+                format!("{table} is a {kind}, which cannot have an index")
+            }
+            Verdict::NotOwner { table, owner, role } => format!(
+                "{table} belongs to the role {owner}, and the runner's role {role} neither is \
+                 nor belongs to it; an owner of the table has to build the index"
+            ),
+            Verdict::IndexExists { table, index } => {
+                format!("the existing index {index} on {table} already covers the filtered columns")
+            }
+            Verdict::QueryShape { reason, .. } => reason.clone(),
+            Verdict::NoCandidate { table } => {
+                format!("it has no filter on {table} that a btree index can serve")
+            }
+            Verdict::LowSelectivity {
+                table,
+                rows_kept_pct,
+            } => format!(
+                "its filters keep about {rows_kept_pct:.0} % of the rows of {table}, so reading \
+                 them through an index costs more than a sequential scan"
+            ),
+            Verdict::SavingTooSmall {
+                table,
+                best_reduction_pct,
+            } => format!(
+                "the best index on {table} cuts the planned cost by only {best_reduction_pct:.1} %"
+            ),
+            Verdict::HarmsOtherStatements { reason, .. } => reason.clone(),
+        }
+    }
 }
 
 /// Grades a finding by the statement's share of execution time and whether it scans a large
@@ -165,31 +281,8 @@ pub fn describe(
         ),
         other => (
             format!("Statement {query_id} uses {share} of execution time"),
-            format!("No index is proposed: {}.", refusal_reason(other)),
+            format!("No index is proposed: {}.", other.explanation()),
         ),
     };
     (title, format!("{cost} {outcome}"))
-}
-
-fn refusal_reason(verdict: &Verdict) -> String {
-    match verdict {
-        Verdict::NoSequentialScan => "its plan already reads every table through an index".into(),
-        Verdict::TableTooSmall { table, rows, pages } => format!(
-            "{table} has about {rows} rows in {pages} pages, so a sequential scan is as cheap \
-             as an index"
-        ),
-        Verdict::IndexExists { table, index } => {
-            format!("the existing index {index} on {table} already covers the filtered columns")
-        }
-        Verdict::NoCandidate { table } => {
-            format!("it has no filter on {table} that a btree index can serve")
-        }
-        Verdict::SavingTooSmall {
-            table,
-            best_reduction_pct,
-        } => format!(
-            "the best index on {table} cuts the planned cost by only {best_reduction_pct:.1} %"
-        ),
-        _ => String::new(),
-    }
 }

@@ -40,8 +40,8 @@ pub async fn ensure_hypopg(client: &Client, server_version: i32) -> Result<()> {
 }
 
 /// Renders the DDL HypoPG reads: a plain CREATE INDEX, because HypoPG rejects CONCURRENTLY,
-/// with the same quoted keys as the proposed action.
-pub fn hypothetical_ddl(table: &TableName, keys: &[IndexKey]) -> String {
+/// with the same quoted keys and predicate as the proposed action.
+pub fn hypothetical_ddl(table: &TableName, keys: &[IndexKey], predicate: Option<&str>) -> String {
     let keys: Vec<String> = keys
         .iter()
         .map(|key| match key {
@@ -52,12 +52,16 @@ pub fn hypothetical_ddl(table: &TableName, keys: &[IndexKey]) -> String {
             IndexKey::Expression { sql } => format!("({sql})"),
         })
         .collect();
-    format!(
+    let mut ddl = format!(
         "CREATE INDEX ON {}.{} USING btree ({})",
         quote_identifier(&table.schema),
         quote_identifier(&table.name),
         keys.join(", ")
-    )
+    );
+    if let Some(predicate) = predicate {
+        ddl.push_str(&format!(" WHERE {predicate}"));
+    }
+    ddl
 }
 
 /// Plans the statement with a hypothetical index on `table` and measures the index.
@@ -69,9 +73,10 @@ pub async fn evaluate(
     statement: &ParsedStatement,
     table: &TableName,
     keys: &[IndexKey],
+    predicate: Option<&str>,
     limits: PlanLimits,
 ) -> Result<Evaluation> {
-    let ddl = hypothetical_ddl(table, keys);
+    let ddl = hypothetical_ddl(table, keys, predicate);
     let evaluation = evaluate_with(client, statement, &ddl, limits).await;
     let reset = client
         .batch_execute("SELECT hypopg_reset()")

@@ -13,10 +13,12 @@
 //! - `analyze` and `table_analysis` run those steps for one statement; [`findings`] holds the
 //!   result; `engine` has the entry points [`investigate`] and [`investigate_between`].
 
+mod activity;
 mod analyze;
 mod candidates;
 mod catalog;
 mod choice;
+mod decision;
 pub mod delta;
 mod engine;
 mod error;
@@ -25,14 +27,17 @@ mod filters;
 pub mod findings;
 mod hypothetical;
 mod index_usage;
+mod literals;
 mod options;
 mod plan;
+mod shape_notes;
 pub mod snapshot;
 mod statement;
 mod table_analysis;
 
+pub use activity::{ActivitySamples, sample_activity};
 pub use delta::{CounterReset, StatementDelta, TableDelta, Window};
-pub use engine::{investigate, investigate_between};
+pub use engine::{investigate, investigate_between, investigate_observed};
 pub use error::{Error, Result};
 pub use findings::{Finding, FullScan, Investigation, Verdict};
 pub use index_usage::plan_uses_index;

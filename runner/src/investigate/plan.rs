@@ -117,13 +117,22 @@ fn parse_plan(text: &str) -> GenericPlan {
 
 /// Lists every sequential scan of a plan, including those inside joins and subplans.
 pub fn seq_scans(plan: &GenericPlan) -> Vec<SeqScan> {
+    scans_of_type(plan, "Seq Scan")
+}
+
+/// Lists every scan of a foreign table, which no index of this server can serve.
+pub fn foreign_scans(plan: &GenericPlan) -> Vec<SeqScan> {
+    scans_of_type(plan, "Foreign Scan")
+}
+
+fn scans_of_type(plan: &GenericPlan, node_type: &str) -> Vec<SeqScan> {
     let mut scans = Vec::new();
-    collect_seq_scans(&plan.json[0]["Plan"], &mut scans);
+    collect_scans(&plan.json[0]["Plan"], node_type, &mut scans);
     scans
 }
 
-fn collect_seq_scans(node: &Value, scans: &mut Vec<SeqScan>) {
-    if node["Node Type"] == "Seq Scan" {
+fn collect_scans(node: &Value, node_type: &str, scans: &mut Vec<SeqScan>) {
+    if node["Node Type"] == node_type {
         scans.push(SeqScan {
             schema: node["Schema"].as_str().unwrap_or("public").to_string(),
             relation: node["Relation Name"]
@@ -136,7 +145,7 @@ fn collect_seq_scans(node: &Value, scans: &mut Vec<SeqScan>) {
         });
     }
     for child in node["Plans"].as_array().into_iter().flatten() {
-        collect_seq_scans(child, scans);
+        collect_scans(child, node_type, scans);
     }
 }
 

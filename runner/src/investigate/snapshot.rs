@@ -68,6 +68,8 @@ pub struct Snapshot {
     pub taken_at: DateTime<Utc>,
     /// `pg_stat_statements_info.stats_reset`: the last reset of all entries.
     pub stats_reset: Option<DateTime<Utc>>,
+    /// `pg_stat_statements_info.dealloc`: entries evicted so far to make room for new ones.
+    pub deallocations: i64,
     pub statements: HashMap<StatementKey, StatementCounters>,
     pub tables: HashMap<TableName, TableCounters>,
 }
@@ -98,11 +100,13 @@ pub async fn take_snapshot(client: &Client) -> Result<Snapshot> {
         .query(STATEMENTS_SQL, &[])
         .await
         .map_err(missing_pg_stat_statements)?;
-    let stats_reset = client
-        .query_one("SELECT stats_reset FROM pg_stat_statements_info", &[])
+    let info = client
+        .query_one(
+            "SELECT stats_reset, dealloc FROM pg_stat_statements_info",
+            &[],
+        )
         .await
-        .map_err(Error::database("read pg_stat_statements_info"))?
-        .get(0);
+        .map_err(Error::database("read pg_stat_statements_info"))?;
     let tables = client
         .query(TABLES_SQL, &[])
         .await
@@ -110,7 +114,8 @@ pub async fn take_snapshot(client: &Client) -> Result<Snapshot> {
 
     Ok(Snapshot {
         taken_at,
-        stats_reset,
+        stats_reset: info.get(0),
+        deallocations: info.get(1),
         statements: statements.iter().map(statement_entry).collect(),
         tables: tables.iter().map(table_entry).collect(),
     })

@@ -54,6 +54,42 @@ pub struct Filter {
     pub relations: Vec<usize>,
     pub target: FilterTarget,
     pub comparison: Comparison,
+    /// The condition as SQL without qualifiers, such as `role = 'admin'`, when it compares a
+    /// column with a literal: the predicate a partial index can have. `None` for parameters,
+    /// whose value the generic plan does not know.
+    pub literal_predicate: Option<String>,
+}
+
+/// A key of the top-level `ORDER BY`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderKey {
+    /// Indexes into [`ParsedStatement::relations`] the key may belong to.
+    pub relations: Vec<usize>,
+    pub target: FilterTarget,
+    pub descending: bool,
+}
+
+/// A condition that keeps btree indexes from serving a statement, found so that a refusal
+/// can name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Obstacle {
+    /// Indexes into [`ParsedStatement::relations`] the condition reads.
+    pub relations: Vec<usize>,
+    pub kind: ObstacleKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObstacleKind {
+    /// Conditions on different tables joined with OR, such as `b.title = $1 OR a.name = $2`.
+    OrAcrossTables { tables: Vec<String> },
+    /// `column LIKE pattern` or `ILIKE`.
+    PatternMatch {
+        column: String,
+        case_insensitive: bool,
+        /// Whether the pattern is a literal that starts with a wildcard; `None` when the
+        /// pattern is a parameter or computed, so that only the running query knows.
+        leading_wildcard: Option<bool>,
+    },
 }
 
 /// A statement that passed validation, with what the candidate search needs.
@@ -67,6 +103,10 @@ pub struct ParsedStatement {
     pub parameter_count: usize,
     pub relations: Vec<RelationRef>,
     pub filters: Vec<Filter>,
+    pub obstacles: Vec<Obstacle>,
+    /// The top-level `ORDER BY`, kept only when a `LIMIT` lets an index in that order stop
+    /// the scan early.
+    pub limited_order: Vec<OrderKey>,
 }
 
 /// Parses a statement and checks that it is exactly one plain SELECT, or UPDATE or DELETE
@@ -92,7 +132,10 @@ pub fn parse_statement(query: &str) -> Result<ParsedStatement, String> {
         match node {
             NodeEnum::SelectStmt(select) => {
                 check_select(select)?;
-                walker.walk_select(select);
+                let scope = walker.walk_select(select);
+                if select.limit_count.is_some() {
+                    walker.add_order_by(&select.sort_clause, &scope);
+                }
                 StatementKind::Select
             }
             NodeEnum::UpdateStmt(update) => {
@@ -122,13 +165,15 @@ pub fn parse_statement(query: &str) -> Result<ParsedStatement, String> {
     let sql = parsed
         .deparse(pg_query::DeparseOptions::default())
         .map_err(|error| format!("the parse tree could not be turned back into SQL ({error})"))?;
-    let (relations, filters) = walker.finish();
+    let (relations, filters, obstacles, limited_order) = walker.finish();
     Ok(ParsedStatement {
         kind,
         sql,
         parameter_count: count_parameters(query)?,
         relations,
         filters,
+        obstacles,
+        limited_order,
     })
 }
 

@@ -1,18 +1,16 @@
-//! The analysis of one sequentially scanned table of a statement, and the decision over all
-//! of them.
-
-use contracts::{CreateIndex, Evidence};
+//! The analysis of one sequentially scanned table of a statement: the checks that rule it
+//! out, and the evaluation of its candidates.
 
 use super::analyze::{Analyzer, TableOutcome, estimated_rows};
-use super::candidates::{
-    build_candidates, covering_index, describe_keys, filters_for_table, index_keys,
-};
+use super::candidates::{build_candidates, covering_index, filters_for_table};
 use super::catalog::TableInfo;
 use super::choice::{Choice, choose, reduction_pct};
+use super::decision::alternative_note;
 use super::findings::Verdict;
 use super::hypothetical::evaluate;
-use super::plan::{GenericPlan, render_plan};
-use super::statement::{FilterTarget, ParsedStatement};
+use super::plan::GenericPlan;
+use super::shape_notes::{obstacle_reason, parameter_partial_note};
+use super::statement::ParsedStatement;
 
 /// Relation kinds an index can be built on: tables, partitioned tables, materialized views.
 const INDEXABLE_KINDS: [&str; 3] = ["r", "p", "m"];
@@ -36,13 +34,38 @@ impl Analyzer<'_> {
             return Ok(TableOutcome::Rejected(verdict));
         }
         if !INDEXABLE_KINDS.contains(&table.kind.as_str()) {
-            notes.push(format!("{name} is not a table that can have an index."));
-            return Ok(TableOutcome::Rejected(Verdict::NoCandidate { table: name }));
+            let kind = table.kind_name().to_string();
+            notes.push(format!("{name} is a {kind}, which cannot have an index."));
+            return Ok(TableOutcome::Rejected(Verdict::NotIndexable {
+                table: name,
+                kind,
+            }));
+        }
+        if !table.may_build {
+            let verdict = Verdict::NotOwner {
+                table: name,
+                owner: table.owner.clone(),
+                role: table.role.clone(),
+            };
+            notes.push(format!(
+                "No index was evaluated: {}. DBAgent never changes owners or grants itself \
+                 roles.",
+                verdict.explanation()
+            ));
+            return Ok(TableOutcome::Rejected(verdict));
         }
 
         let filters = filters_for_table(parsed, tables, table);
+        notes.extend(parameter_partial_note(&filters));
         let candidates = build_candidates(&filters, self.options.max_index_columns);
         if candidates.is_empty() {
+            if let Some(reason) = obstacle_reason(parsed, tables, table) {
+                notes.push(format!("No index is proposed on {name}: {reason}."));
+                return Ok(TableOutcome::Rejected(Verdict::QueryShape {
+                    table: name,
+                    reason,
+                }));
+            }
             notes.push(format!(
                 "The statement filters {name} on nothing a btree index serves: equality, IN, a \
                  range, or a function of a column."
@@ -52,11 +75,11 @@ impl Analyzer<'_> {
 
         let mut evaluated = Vec::new();
         let mut existing = None;
-        for keys in candidates {
-            if let Some(index) = covering_index(table, &keys) {
+        for candidate in candidates {
+            if let Some(index) = covering_index(table, &candidate) {
                 notes.push(format!(
                     "An index on {name} {} would duplicate the existing index {}.",
-                    describe_keys(&keys),
+                    candidate.describe(),
                     index.name
                 ));
                 existing.get_or_insert_with(|| index.name.clone());
@@ -66,7 +89,8 @@ impl Analyzer<'_> {
                 self.client,
                 parsed,
                 &table.name,
-                &index_keys(&keys),
+                &candidate.index_keys(),
+                candidate.predicate.as_deref(),
                 self.limits,
             )
             .await
@@ -74,12 +98,12 @@ impl Analyzer<'_> {
                 Ok(evaluation) => evaluated.push(Choice {
                     table: table.clone(),
                     reduction_pct: reduction_pct(before.total_cost, evaluation.plan.total_cost),
-                    keys,
+                    candidate,
                     evaluation,
                 }),
                 Err(error) => notes.push(format!(
                     "The candidate {} on {name} could not be evaluated: {error}.",
-                    describe_keys(&keys)
+                    candidate.describe()
                 )),
             }
         }
@@ -112,7 +136,7 @@ impl Analyzer<'_> {
         {
             return TableOutcome::Rejected(Verdict::IndexExists { table, index });
         }
-        TableOutcome::Evaluated(chosen)
+        TableOutcome::Evaluated(Box::new(chosen))
     }
 
     /// Returns the verdict for a table below both size limits.
@@ -127,99 +151,4 @@ impl Analyzer<'_> {
             pages,
         })
     }
-
-    /// Turns the best evaluated candidate, or the reasons against each table, into a verdict.
-    pub(super) fn decide(
-        &self,
-        best: Option<Choice>,
-        rejections: Vec<Verdict>,
-        evidence: &mut Evidence,
-    ) -> (Verdict, Option<CreateIndex>) {
-        let Some(best) = best else {
-            let verdict = rejections
-                .into_iter()
-                .next()
-                .unwrap_or(Verdict::NoSequentialScan);
-            return (verdict, None);
-        };
-        self.fill_table_evidence(evidence, &best.table);
-        evidence.plan_with_index = Some(render_plan(&best.evaluation.plan));
-        evidence.cost_with_index = Some(best.evaluation.plan.total_cost);
-        evidence.cost_reduction_pct = Some(best.reduction_pct);
-        evidence.estimated_index_bytes = Some(best.evaluation.index_bytes.max(0) as u64);
-
-        let table = best.table.name.to_string();
-        if best.reduction_pct < self.options.min_cost_reduction_pct {
-            evidence.notes.push(format!(
-                "The best candidate, {table} {}, cuts the planned cost by {:.1} %, below the \
-                 {:.0} % needed to propose it.",
-                describe_keys(&best.keys),
-                best.reduction_pct,
-                self.options.min_cost_reduction_pct
-            ));
-            let best_reduction_pct = best.reduction_pct;
-            return (
-                Verdict::SavingTooSmall {
-                    table,
-                    best_reduction_pct,
-                },
-                None,
-            );
-        }
-        let keys = index_keys(&best.keys);
-        let action = CreateIndex::new(&best.table.name.schema, &best.table.name.name, keys, None);
-        let mut notes = proposal_notes(&best, evidence);
-        notes.append(&mut evidence.notes);
-        evidence.notes = notes;
-        (Verdict::IndexProposed, Some(action))
-    }
-}
-
-/// Explains the proposal: what it replaces, what it saves and what it costs.
-fn proposal_notes(best: &Choice, evidence: &Evidence) -> Vec<String> {
-    let table = best.table.name.to_string();
-    let keys = describe_keys(&best.keys);
-    let cost_before = evidence.cost_before.unwrap_or_default();
-    let mut notes = vec![format!(
-        "The generic plan reads {table} with a sequential scan; with an index on {keys} its \
-         estimated cost falls from {cost_before:.1} to {:.1} ({:.1} % less), as HypoPG's \
-         hypothetical index shows.",
-        best.evaluation.plan.total_cost, best.reduction_pct
-    )];
-    if best
-        .keys
-        .iter()
-        .any(|key| matches!(key, FilterTarget::Expression { .. }))
-    {
-        notes.push(format!(
-            "The statement filters on an expression, so only an index on the same expression \
-             {keys} can serve it; a plain index on the column cannot."
-        ));
-    }
-    let megabytes = best.evaluation.index_bytes as f64 / (1024.0 * 1024.0);
-    let writes = evidence.table_writes_per_second.unwrap_or_default();
-    notes.push(format!(
-        "Cost: about {megabytes:.1} MiB of disk by HypoPG's estimate, and upkeep on each of the \
-         {writes:.1} row writes per second the table saw in the window. CREATE INDEX \
-         CONCURRENTLY takes a SHARE UPDATE EXCLUSIVE lock, which lets reads and writes go on \
-         but waits for transactions older than the build."
-    ));
-    notes
-}
-
-fn alternative_note(chosen: &Choice, other: &Choice, within_pct: f64) -> String {
-    let keys = describe_keys(&other.keys);
-    if other.reduction_pct >= chosen.reduction_pct - within_pct
-        && other.keys.len() > chosen.keys.len()
-    {
-        return format!(
-            "An index on {keys} cuts the cost by {:.1} %, within {within_pct:.0} points of the \
-             proposed one, but has more keys to store and maintain.",
-            other.reduction_pct
-        );
-    }
-    format!(
-        "An index on {keys} was tried and cuts the cost by {:.1} %, less than the proposed one.",
-        other.reduction_pct
-    )
 }
