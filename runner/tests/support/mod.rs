@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use cluster::{ClusterKind, TempCluster};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use runner::investigate::InvestigateOptions;
+use runner::investigate::{Finding, InvestigateOptions, Investigation};
 use tokio::task::JoinHandle;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls};
@@ -87,6 +87,83 @@ where
         let client = connect(&database).await;
         let statement = client.prepare(sql).await.unwrap();
         let mut rng = StdRng::seed_from_u64(7);
+        let started = Instant::now();
+        let mut calls = 0;
+        while started.elapsed() < duration && calls < max_calls {
+            let values = params(&mut rng);
+            let refs: Vec<&(dyn ToSql + Sync)> = values
+                .iter()
+                .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            client.execute(&statement, &refs).await.unwrap();
+            calls += 1;
+        }
+        calls
+    })
+}
+
+/// Returns the shared target cluster, for tests that need its port, its superuser login or
+/// connection settings of their own.
+pub fn target_cluster() -> &'static TempCluster {
+    cluster()
+}
+
+/// Connects to a database as another role of the shared target cluster.
+pub async fn connect_as(database: &str, user: &str, password: &str) -> Client {
+    let mut config = cluster().config(database);
+    config.user(user).password(password);
+    let (client, connection) = config.connect(NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// Returns the finding about the statement whose text contains `fragment`.
+pub fn finding_for<'a>(investigation: &'a Investigation, fragment: &str) -> &'a Finding {
+    investigation
+        .findings
+        .iter()
+        .find(|finding| finding.evidence.statement.contains(fragment))
+        .unwrap_or_else(|| panic!("no finding for {fragment} in {investigation:#?}"))
+}
+
+/// Returns the DDL of the action proposed in a finding, and fails the test when there is none.
+pub fn proposed_ddl(finding: &Finding) -> &str {
+    finding
+        .proposed_action
+        .as_ref()
+        .unwrap_or_else(|| panic!("no proposal in {finding:#?}"))
+        .ddl()
+}
+
+/// Fails the test when any finding proposes an action.
+pub fn assert_no_proposal(investigation: &Investigation) {
+    let proposals: Vec<_> = investigation
+        .findings
+        .iter()
+        .filter_map(|finding| finding.proposed_action.as_ref())
+        .collect();
+    assert!(proposals.is_empty(), "{proposals:#?}");
+}
+
+/// Runs `sql` like [`spawn_workload`], after running `setup` on the workload's connection, so
+/// that session settings such as `search_path` apply to every execution.
+pub fn spawn_session_workload<F>(
+    database: &str,
+    setup: &'static str,
+    sql: &'static str,
+    duration: Duration,
+    max_calls: u64,
+    params: F,
+) -> JoinHandle<u64>
+where
+    F: Fn(&mut StdRng) -> Params + Send + 'static,
+{
+    let database = database.to_string();
+    tokio::spawn(async move {
+        let client = connect(&database).await;
+        client.batch_execute(setup).await.unwrap();
+        let statement = client.prepare(sql).await.unwrap();
+        let mut rng = StdRng::seed_from_u64(11);
         let started = Instant::now();
         let mut calls = 0;
         while started.elapsed() < duration && calls < max_calls {
