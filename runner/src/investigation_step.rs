@@ -44,8 +44,16 @@ pub async fn run(ctx: &Context, run: Run) -> Result<(), Error> {
     ctx.record(&run, TimelineEventKind::IssueOpened, issue.title.clone())
         .await?;
 
-    let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action else {
-        let run = steps::advance(ctx, &run, RunState::Completed, "No action proposed").await?;
+    let proposal = issue.proposed_action.as_ref();
+    let standby = investigation.server_role.is_standby();
+    let (Some(ProposedAction::CreateIndex(action)), false) = (proposal, standby) else {
+        // A standby is read-only: its proposal names the primary, where a person builds it.
+        let step = if standby {
+            "Connected to a standby: nothing is executed here"
+        } else {
+            "No action proposed"
+        };
+        let run = steps::advance(ctx, &run, RunState::Completed, step).await?;
         return steps::report(
             ctx,
             &run,

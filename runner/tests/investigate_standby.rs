@@ -160,8 +160,22 @@ async fn standby_investigation_proposes_index_read_only() {
         evidence.cost_reduction_pct.unwrap_or_default(),
         evidence.calls_per_second
     );
-    // TODO: once `Investigation` names the server's role, assert here that it names the
-    // primary at 127.0.0.1:{primary.port()}.
+    let primary_address = format!("127.0.0.1:{}", primary.port());
+    assert_eq!(
+        investigation.server_role,
+        ServerRole::Standby {
+            primary: Some(primary_address.clone())
+        }
+    );
+    assert!(
+        finding
+            .evidence
+            .notes
+            .iter()
+            .any(|note| note.contains("hot standby") && note.contains(&primary_address)),
+        "{:#?}",
+        finding.evidence.notes
+    );
 
     assert_eq!(catalog_state(&standby_client).await, catalog_before);
     assert_eq!(catalog_state(&primary_client).await, catalog_before);

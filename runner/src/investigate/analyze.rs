@@ -1,19 +1,24 @@
 //! The analysis of one hot statement: parse, plan, find sequential scans, evaluate candidate
 //! indexes on each scanned table, and decide.
 
+use std::collections::HashSet;
+
 use contracts::{CreateIndex, Evidence, ProposedAction};
 use tokio_postgres::Client;
 
 use super::activity::ActivitySamples;
-use super::catalog::{TableInfo, load_table};
+use super::catalog::{TableInfo, load_table, schemas_with_relation};
 use super::choice::Choice;
 use super::delta::{Deltas, StatementDelta};
 use super::error::Result;
 use super::findings::{Finding, FullScan, Verdict, describe, severity};
+use super::functions::cost_inside_function;
 use super::literals::bind_literals;
 use super::options::InvestigateOptions;
 use super::plan::{self, GenericPlan, PlanLimits, plan_generic, render_plan, seq_scans};
-use super::statement::{ParsedStatement, parse_statement};
+use super::snapshot::TableName;
+use super::statement::{ParsedStatement, RelationRef, parse_statement};
+use super::variables::parameterize_variables;
 
 /// The result of analyzing one sequentially scanned table.
 pub(super) enum TableOutcome {
@@ -91,14 +96,17 @@ impl Analyzer<'_> {
             Ok(parsed) => parsed,
             Err(reason) => return Ok((Verdict::NotAnalyzed { reason }, None)),
         };
+        let mut parsed = parsed;
         let mut tables = Vec::new();
         for relation in &parsed.relations {
             tables.push(load_table(self.client, relation).await?);
         }
-        let before = match plan_generic(self.client, &parsed, self.limits).await {
-            Ok(plan) => plan,
+        self.resolve_off_path(&mut parsed, &mut tables, &mut evidence.notes)
+            .await?;
+        let (parsed, before) = match self.plan_statement(statement, parsed, &tables).await {
+            Ok(planned) => planned,
             Err(error) => {
-                let reason = format!("PostgreSQL could not plan it ({error})");
+                let reason = format!("PostgreSQL could not plan it ({})", server_message(&error));
                 return Ok((Verdict::PlanFailed { reason }, None));
             }
         };
@@ -108,6 +116,9 @@ impl Analyzer<'_> {
 
         let scanned = self.scanned_tables(&before, &tables);
         let Some(largest) = scanned.first() else {
+            if let Some(verdict) = cost_inside_function(self.client, &parsed).await? {
+                return Ok((verdict, None));
+            }
             return Ok((no_scan_verdict(&before, evidence), None));
         };
         self.fill_table_evidence(evidence, largest);
@@ -164,6 +175,79 @@ impl Analyzer<'_> {
         Ok(parsed)
     }
 
+    /// Finds tables the statement names without schema that the runner's search_path does
+    /// not reach. When exactly one table of that name was read in the window, the client's
+    /// search_path must have reached it, so its schema goes first when planning.
+    async fn resolve_off_path(
+        &self,
+        parsed: &mut ParsedStatement,
+        tables: &mut [Option<TableInfo>],
+        notes: &mut Vec<String>,
+    ) -> Result<()> {
+        for (position, relation) in parsed.relations.clone().iter().enumerate() {
+            if relation.schema.is_some() || tables[position].is_some() {
+                continue;
+            }
+            let mut read = Vec::new();
+            for schema in schemas_with_relation(self.client, &relation.name).await? {
+                let name = TableName {
+                    schema: schema.clone(),
+                    name: relation.name.clone(),
+                };
+                let delta = self.deltas.tables.get(&name);
+                if delta.is_some_and(|d| d.seq_scan + d.idx_scan > 0) {
+                    read.push(schema);
+                }
+            }
+            let [schema] = read.as_slice() else {
+                continue;
+            };
+            let qualified = RelationRef {
+                schema: Some(schema.clone()),
+                ..relation.clone()
+            };
+            tables[position] = load_table(self.client, &qualified).await?;
+            notes.push(format!(
+                "{} is not on the runner's search_path; the only table of that name read in \
+                 the window is {schema}.{}, so the statement was planned with {schema} first \
+                 on the search_path.",
+                relation.name, relation.name
+            ));
+            parsed.search_path.push(schema.clone());
+        }
+        Ok(())
+    }
+
+    /// Plans the statement. A statement nested in a function may name the function's
+    /// variables; when it fails for an unknown column, those names become parameters and it
+    /// is planned again.
+    async fn plan_statement(
+        &self,
+        statement: &StatementDelta,
+        parsed: ParsedStatement,
+        tables: &[Option<TableInfo>],
+    ) -> std::result::Result<(ParsedStatement, GenericPlan), tokio_postgres::Error> {
+        let error = match plan_generic(self.client, &parsed, self.limits).await {
+            Ok(plan) => return Ok((parsed, plan)),
+            Err(error) => error,
+        };
+        let undefined_column = error
+            .code()
+            .is_some_and(|code| *code == tokio_postgres::error::SqlState::UNDEFINED_COLUMN);
+        if statement.key.toplevel || !undefined_column {
+            return Err(error);
+        }
+        let known = known_names(&parsed, tables);
+        let rewritten = parameterize_variables(&parsed.sql, &known, parsed.parameter_count)
+            .and_then(|sql| parse_statement(&sql).ok());
+        let Some(mut rewritten) = rewritten else {
+            return Err(error);
+        };
+        rewritten.search_path = parsed.search_path.clone();
+        let plan = plan_generic(self.client, &rewritten, self.limits).await?;
+        Ok((rewritten, plan))
+    }
+
     /// Returns the tables the plan scans sequentially, largest first.
     fn scanned_tables(&self, plan: &GenericPlan, tables: &[Option<TableInfo>]) -> Vec<TableInfo> {
         let mut scanned: Vec<TableInfo> = Vec::new();
@@ -196,6 +280,28 @@ impl Analyzer<'_> {
         evidence.table_writes_per_second =
             Some(delta.writes as f64 / self.deltas.table_window.seconds());
     }
+}
+
+/// Returns the server's message of a failed query, which the error's own text leaves out.
+fn server_message(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => error.to_string(),
+    }
+}
+
+/// Names a statement's tables, aliases and their columns, which are not variables.
+fn known_names(parsed: &ParsedStatement, tables: &[Option<TableInfo>]) -> HashSet<String> {
+    let mut known = HashSet::new();
+    for relation in &parsed.relations {
+        known.insert(relation.name.clone());
+        known.extend(relation.alias.clone());
+        known.extend(relation.schema.clone());
+    }
+    for table in tables.iter().flatten() {
+        known.extend(table.columns.iter().map(|(_, name)| name.clone()));
+    }
+    known
 }
 
 /// Explains a plan without sequential scans: foreign tables are read on another server, and

@@ -17,8 +17,8 @@ pub struct TableInfo {
     pub kind: String,
     /// The role that owns the table.
     pub owner: String,
-    /// Whether the current role owns the table or inherits the owner's privileges, which
-    /// `CREATE INDEX` requires.
+    /// Whether the current role owns the table or inherits the owner's privileges, and may
+    /// create objects in its schema, which `CREATE INDEX` both requires.
     pub may_build: bool,
     /// The current role, for explanations.
     pub role: String,
@@ -111,7 +111,9 @@ pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Optio
         .query_opt(
             "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text,
                     pg_get_userbyid(c.relowner)::text,
-                    pg_has_role(current_user, c.relowner, 'USAGE'), current_user::text
+                    pg_has_role(current_user, c.relowner, 'USAGE')
+                      AND has_schema_privilege(current_user, n.oid, 'CREATE'),
+                    current_user::text
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.oid = to_regclass($1)",
             &[&qualified],
@@ -169,4 +171,20 @@ fn existing_index(row: &Row) -> ExistingIndex {
         default_operator_classes: row.get(6),
         keys,
     }
+}
+
+/// Returns the schemas that hold a relation of this name, for a statement that names it
+/// without schema from a session whose search_path differs from the runner's.
+pub async fn schemas_with_relation(client: &Client, name: &str) -> Result<Vec<String>> {
+    let rows = client
+        .query(
+            "SELECT n.nspname::text FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'm', 'v', 'f')
+             ORDER BY 1",
+            &[&name],
+        )
+        .await
+        .map_err(Error::database(format!("find the schemas of {name}")))?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }

@@ -13,6 +13,7 @@ use super::findings::{Finding, Investigation};
 use super::hypothetical::ensure_hypopg;
 use super::options::InvestigateOptions;
 use super::plan::PlanLimits;
+use super::server_role::server_role;
 use super::snapshot::{Snapshot, take_snapshot};
 
 /// Observes the current database for `options.window` and investigates what ran.
@@ -27,7 +28,8 @@ pub async fn investigate(client: &Client, options: &InvestigateOptions) -> Resul
     async {
         // Check before waiting, so that a missing extension fails fast.
         let server_version = server_version(client).await?;
-        ensure_hypopg(client, server_version).await?;
+        let role = server_role(client).await?;
+        ensure_hypopg(client, server_version, role.is_standby()).await?;
 
         let mut discarded = Vec::new();
         loop {
@@ -89,12 +91,14 @@ pub async fn investigate_observed(
                 statements: Vec::new(),
                 findings: Vec::new(),
                 tables: HashMap::new(),
+                server_role: server_role(client).await?,
                 notes: Vec::new(),
             });
         }
     };
     let server_version = server_version(client).await?;
-    ensure_hypopg(client, server_version).await?;
+    let role = server_role(client).await?;
+    ensure_hypopg(client, server_version, role.is_standby()).await?;
 
     let analyzer = Analyzer {
         client,
@@ -111,6 +115,7 @@ pub async fn investigate_observed(
         .statements
         .iter()
         .filter(|statement| statement.share_of_time_pct >= options.min_share_pct)
+        .filter(|statement| !reads_statistics_views(&statement.query))
         .take(options.top_statements);
     let mut findings = Vec::new();
     for statement in hot {
@@ -123,7 +128,14 @@ pub async fn investigate_observed(
         findings.push(finding);
     }
     add_hottest_to_refusals(&mut findings);
-    let notes = window_notes(&deltas);
+    let mut notes = window_notes(&deltas);
+    if role.is_standby() {
+        notes.push(format!(
+            "This server is a hot standby, so it was analyzed read-only and nothing is built \
+             on it: an index has to be built on {role}, and reaches this standby by \
+             replication."
+        ));
+    }
     for finding in &mut findings {
         finding.evidence.notes.extend(notes.iter().cloned());
     }
@@ -136,8 +148,22 @@ pub async fn investigate_observed(
         statements: deltas.statements,
         findings,
         tables: deltas.tables,
+        server_role: role,
         notes,
     })
+}
+
+/// Views whose statements are monitoring, DBAgent's own included: no index serves them.
+const STATISTICS_VIEWS: [&str; 5] = [
+    "pg_stat_statements",
+    "pg_stat_user_tables",
+    "pg_stat_activity",
+    "pg_stat_wal_receiver",
+    "hypopg_",
+];
+
+fn reads_statistics_views(query: &str) -> bool {
+    STATISTICS_VIEWS.iter().any(|view| query.contains(view))
 }
 
 /// Says what a reset or evictions did to the window, because both make its figures partial.
@@ -150,12 +176,18 @@ fn window_notes(deltas: &Deltas) -> Vec<String> {
             deltas.window.seconds()
         ));
     }
-    if deltas.evictions > 0 || !deltas.recreated.is_empty() {
+    if deltas.evictions > 0 {
         notes.push(format!(
-            "pg_stat_statements evicted {} entries during the window and {} entries started \
-             over, so the figures of statements that ran rarely may be partial; raising \
+            "pg_stat_statements evicted {} entries during the window to make room for new \
+             ones, so the figures of statements that ran rarely may be partial; raising \
              pg_stat_statements.max keeps more of them.",
-            deltas.evictions,
+            deltas.evictions
+        ));
+    }
+    if !deltas.recreated.is_empty() {
+        notes.push(format!(
+            "{} entries started over during the window, reset by another session or evicted, \
+             so their figures cover only the time since and are lower bounds.",
             deltas.recreated.len()
         ));
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use contracts::{Evidence, ProposedAction, Severity};
 
 use super::delta::{CounterReset, StatementDelta, TableDelta, Window};
+use super::server_role::ServerRole;
 use super::snapshot::TableName;
 
 /// The result of an investigation over one observation window.
@@ -25,6 +26,8 @@ pub struct Investigation {
     pub findings: Vec<Finding>,
     /// Counters of every user table over `window`, empty after a reset.
     pub tables: HashMap<TableName, TableDelta>,
+    /// Whether the server is a primary or a standby, and which primary a standby follows.
+    pub server_role: ServerRole,
     /// Facts about the window and the server that bear on every finding, in plain sentences,
     /// such as a reset that shortened the window. They are also in each finding's notes.
     pub notes: Vec<String>,
@@ -194,6 +197,10 @@ impl Verdict {
             Verdict::NoSequentialScan => {
                 "its plan already reads every table through an index".into()
             }
+            Verdict::CostInsideFunction { function, track } if track == "all" => format!(
+                "its time is spent inside the function {function}, and the statements the \
+                 function runs are analyzed on their own"
+            ),
             Verdict::CostInsideFunction { function, track } => format!(
                 "its time is spent inside the function {function}, whose statements \
                  pg_stat_statements does not record with track = {track}; set \
@@ -208,7 +215,8 @@ impl Verdict {
             }
             Verdict::NotOwner { table, owner, role } => format!(
                 "{table} belongs to the role {owner}, and the runner's role {role} neither is \
-                 nor belongs to it; an owner of the table has to build the index"
+                 nor belongs to it, or may not create objects in its schema; an owner of the \
+                 table has to build the index"
             ),
             Verdict::IndexExists { table, index } => {
                 format!("the existing index {index} on {table} already covers the filtered columns")

@@ -19,8 +19,9 @@ pub struct Evaluation {
 }
 
 /// Makes sure HypoPG is installed in the database, creating the extension when it is
-/// available on the server but not yet created.
-pub async fn ensure_hypopg(client: &Client, server_version: i32) -> Result<()> {
+/// available on the server but not yet created. A standby cannot create it: there it has to
+/// come from the primary by replication.
+pub async fn ensure_hypopg(client: &Client, server_version: i32, standby: bool) -> Result<()> {
     let installed = client
         .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'", &[])
         .await
@@ -28,6 +29,16 @@ pub async fn ensure_hypopg(client: &Client, server_version: i32) -> Result<()> {
         .is_some();
     if installed {
         return Ok(());
+    }
+    if standby {
+        return Err(Error::MissingExtension {
+            extension: "hypopg",
+            package: format!("postgresql-{}-hypopg", server_version / 10000),
+            reason: "this server is a standby, where no extension can be created; run CREATE \
+                     EXTENSION hypopg on its primary, and it reaches this standby by \
+                     replication"
+                .into(),
+        });
     }
     client
         .batch_execute("CREATE EXTENSION IF NOT EXISTS hypopg")

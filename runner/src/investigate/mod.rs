@@ -24,6 +24,7 @@ mod engine;
 mod error;
 mod expression;
 mod filters;
+mod functions;
 pub mod findings;
 mod hypothetical;
 mod index_usage;
@@ -35,6 +36,7 @@ mod shape_notes;
 pub mod snapshot;
 mod statement;
 mod table_analysis;
+mod variables;
 
 pub use activity::{ActivitySamples, sample_activity};
 pub use delta::{CounterReset, StatementDelta, TableDelta, Window};

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use contracts::action::quote_identifier;
 use serde_json::Value;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
@@ -57,7 +58,10 @@ pub async fn plan_generic(
         limits.lock_timeout.as_millis()
     );
     client.batch_execute(&begin).await?;
-    let planned = explain(client, statement, limits.server_version).await;
+    let planned = match prepend_search_path(client, &statement.search_path).await {
+        Ok(()) => explain(client, statement, limits.server_version).await,
+        Err(error) => Err(error),
+    };
 
     // Both run whatever happened: a PREPARE survives the ROLLBACK of its transaction.
     let rolled_back = client.batch_execute("ROLLBACK").await;
@@ -69,6 +73,25 @@ pub async fn plan_generic(
     let text = planned?;
     rolled_back?;
     Ok(parse_plan(&text))
+}
+
+/// Puts schemas before the session's search_path for the rest of the transaction. The
+/// schemas go in as a bind value, quoted as identifiers.
+async fn prepend_search_path(
+    client: &Client,
+    schemas: &[String],
+) -> Result<(), tokio_postgres::Error> {
+    if schemas.is_empty() {
+        return Ok(());
+    }
+    let quoted: Vec<String> = schemas.iter().map(|s| quote_identifier(s)).collect();
+    client
+        .query(
+            "SELECT set_config('search_path', $1 || ', ' || current_setting('search_path'), true)",
+            &[&quoted.join(", ")],
+        )
+        .await?;
+    Ok(())
 }
 
 async fn explain(

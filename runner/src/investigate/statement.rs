@@ -104,6 +104,11 @@ pub struct ParsedStatement {
     pub relations: Vec<RelationRef>,
     pub filters: Vec<Filter>,
     pub obstacles: Vec<Obstacle>,
+    /// Schemas to put before the session's search_path when planning, for tables the
+    /// statement names without schema that are not on the runner's own search_path.
+    pub search_path: Vec<String>,
+    /// Functions the statement calls, as written, such as `order_count` or `app.total`.
+    pub functions: Vec<String>,
     /// The top-level `ORDER BY`, kept only when a `LIMIT` lets an index in that order stop
     /// the scan early.
     pub limited_order: Vec<OrderKey>,
@@ -166,6 +171,8 @@ pub fn parse_statement(query: &str) -> Result<ParsedStatement, String> {
         .deparse(pg_query::DeparseOptions::default())
         .map_err(|error| format!("the parse tree could not be turned back into SQL ({error})"))?;
     let (relations, filters, obstacles, limited_order) = walker.finish();
+    let mut functions = parsed.functions();
+    functions.sort();
     Ok(ParsedStatement {
         kind,
         sql,
@@ -173,6 +180,8 @@ pub fn parse_statement(query: &str) -> Result<ParsedStatement, String> {
         relations,
         filters,
         obstacles,
+        search_path: Vec::new(),
+        functions,
         limited_order,
     })
 }

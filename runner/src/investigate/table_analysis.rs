@@ -107,7 +107,20 @@ impl Analyzer<'_> {
                 )),
             }
         }
-        Ok(self.pick(evaluated, existing, name, notes))
+        let outcome = self.pick(evaluated, existing, name.clone(), notes);
+        // An index that does not help a statement whose shape defeats indexes is explained
+        // by that shape, not by the small saving it measured.
+        if let TableOutcome::Evaluated(choice) = &outcome
+            && choice.reduction_pct < self.options.min_cost_reduction_pct
+            && let Some(reason) = obstacle_reason(parsed, tables, table)
+        {
+            notes.push(format!("No index is proposed on {name}: {reason}."));
+            return Ok(TableOutcome::Rejected(Verdict::QueryShape {
+                table: name,
+                reason,
+            }));
+        }
+        Ok(outcome)
     }
 
     fn pick(
