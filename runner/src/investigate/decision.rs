@@ -7,7 +7,7 @@ use super::analyze::{Analyzer, estimated_rows};
 use super::catalog::TableInfo;
 use super::choice::Choice;
 use super::findings::Verdict;
-use super::plan::{GenericPlan, render_plan, seq_scans};
+use super::plan::{GenericPlan, parallel_divisor, render_plan, seq_scans};
 use super::statement::FilterTarget;
 
 /// A filter that keeps at least this share of a table's rows is too unselective for an index
@@ -84,7 +84,12 @@ impl Analyzer<'_> {
         let scan = seq_scans(plan)
             .into_iter()
             .find(|scan| scan.schema == table.name.schema && scan.relation == table.name.name)?;
-        (rows > 0.0).then(|| (scan.plan_rows / rows * 100.0).min(100.0))
+        let processes = if scan.parallel_aware {
+            parallel_divisor(plan)
+        } else {
+            1.0
+        };
+        (rows > 0.0).then(|| (scan.plan_rows * processes / rows * 100.0).min(100.0))
     }
 }
 

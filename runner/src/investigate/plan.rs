@@ -28,7 +28,9 @@ pub struct SeqScan {
     pub relation: String,
     pub filter: Option<String>,
     pub total_cost: f64,
+    /// The planner's rows, per process for a parallel scan.
     pub plan_rows: f64,
+    pub parallel_aware: bool,
 }
 
 /// Limits of the read-only transactions that plan statements.
@@ -165,11 +167,24 @@ fn collect_scans(node: &Value, node_type: &str, scans: &mut Vec<SeqScan>) {
             filter: node["Filter"].as_str().map(str::to_string),
             total_cost: node["Total Cost"].as_f64().unwrap_or(0.0),
             plan_rows: node["Plan Rows"].as_f64().unwrap_or(0.0),
+            parallel_aware: node["Parallel Aware"].as_bool().unwrap_or(false),
         });
     }
     for child in node["Plans"].as_array().into_iter().flatten() {
         collect_scans(child, node_type, scans);
     }
+}
+
+/// Returns the number of processes a parallel plan divides its rows estimate by: the
+/// workers, plus the leader's share, which PostgreSQL takes as 30 % less for each worker.
+pub fn parallel_divisor(plan: &GenericPlan) -> f64 {
+    let mut nodes = Vec::new();
+    collect_nodes(&plan.json[0]["Plan"], &mut nodes);
+    let workers = nodes
+        .iter()
+        .filter_map(|node| node["Workers Planned"].as_f64())
+        .fold(0.0, f64::max);
+    workers + (1.0 - 0.3 * workers).max(0.0)
 }
 
 /// Returns the table that every execution of the plan reads in full, which is when its only
