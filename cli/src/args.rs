@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use runner::investigate::InvestigateOptions;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +52,10 @@ pub enum Command {
     Workload(WorkloadCommand),
     /// Play the scenario headless against the running stack and print the timeline.
     Demo(DemoArgs),
+    /// Watch any PostgreSQL server's statements for a window and print which index would
+    /// help the hottest ones, proven with HypoPG. Builds nothing, but creates the hypopg
+    /// extension in the database when it is available and not created yet.
+    Investigate(InvestigateArgs),
     /// Run Platform Services in the foreground: CPU monitor, alerts, locks, dispatch.
     Platform(ControlArgs),
     /// Run a runner in the foreground: investigate, propose, execute, verify.
@@ -120,6 +125,29 @@ pub struct DemoArgs {
     /// Seconds to wait for each step of an incident before giving up.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InvestigateArgs {
+    /// Database to investigate, as a libpq URL. Its `sslmode` applies as in libpq.
+    #[arg(long, env = "DBAGENT_INVESTIGATE_DSN", hide_env_values = true)]
+    pub dsn: String,
+
+    /// Seconds to watch `pg_stat_statements`, more than 0 and at most 3600.
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
+    pub window: f64,
+
+    /// Maximum number of statements to analyze, most execution time first.
+    #[arg(long, default_value_t = InvestigateOptions::default().top_statements)]
+    pub top: usize,
+
+    /// Maximum key columns of a proposed index.
+    #[arg(long, default_value_t = InvestigateOptions::default().max_index_columns)]
+    pub max_index_columns: usize,
+
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

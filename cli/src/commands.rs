@@ -30,6 +30,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         }
         Command::Workload(command) => workload(global, command).await,
         Command::Demo(args) => demo(global, &args).await,
+        Command::Investigate(args) => crate::investigate::run(&args).await,
         Command::Platform(args) => {
             components::run_platform(&global.state_dir, &args, termination()).await
         }

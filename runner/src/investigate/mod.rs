@@ -31,6 +31,7 @@ mod index_usage;
 mod literals;
 mod options;
 mod plan;
+pub mod report;
 mod server_role;
 mod shape_notes;
 pub mod snapshot;
