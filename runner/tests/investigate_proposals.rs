@@ -77,7 +77,10 @@ async fn equality_on_unindexed_number() {
     assert!(evidence.estimated_index_bytes.unwrap() > 0);
     let saving = evidence.estimated_saving_ms_per_second.unwrap();
     let spent = evidence.mean_time_ms * evidence.calls_per_second;
-    assert!(saving > 0.0 && saving <= spent, "saving {saving} of {spent} ms/s");
+    assert!(
+        saving > 0.0 && saving <= spent,
+        "saving {saving} of {spent} ms/s"
+    );
     assert!(!evidence.notes.is_empty());
     report("invoices", finding);
 }

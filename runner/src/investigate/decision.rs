@@ -36,9 +36,8 @@ impl Analyzer<'_> {
         evidence.cost_reduction_pct = Some(best.reduction_pct);
         evidence.estimated_index_bytes = Some(best.evaluation.index_bytes.max(0) as u64);
         // The statement's execution time per second of the window, cut by the planned share.
-        evidence.estimated_saving_ms_per_second = Some(
-            evidence.mean_time_ms * evidence.calls_per_second * best.reduction_pct / 100.0,
-        );
+        evidence.estimated_saving_ms_per_second =
+            Some(evidence.mean_time_ms * evidence.calls_per_second * best.reduction_pct / 100.0);
 
         let table = best.table.name.to_string();
         if best.reduction_pct < self.options.min_cost_reduction_pct {
