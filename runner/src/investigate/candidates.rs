@@ -10,7 +10,7 @@ use super::statement::{Comparison, Filter, FilterTarget, OrderKey, ParsedStateme
 /// Maximum number of candidates evaluated per table, because each costs a planning round trip.
 const MAX_CANDIDATES: usize = 20;
 
-/// The filters and `ORDER BY` keys of a statement that belong to one table.
+/// Returns the filters and `ORDER BY` keys of a statement that belong to one table.
 ///
 /// An unqualified column in a statement over several tables belongs to the table that has it.
 /// When more than one table has it, PostgreSQL would reject the statement as ambiguous, so the
@@ -57,7 +57,7 @@ fn target_columns(target: &FilterTarget) -> Vec<&str> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub keys: Vec<Key>,
-    /// `WHERE` clause without qualifiers, such as `role = 'admin'`.
+    /// `WHERE` clause of a partial index, without qualifiers, such as `role = 'admin'`.
     pub predicate: Option<String>,
 }
 
@@ -121,18 +121,25 @@ impl Candidate {
     }
 }
 
-/// What the candidate search knows about one table of a statement.
+/// The filters and `ORDER BY` keys of a statement that belong to one table: the input of the
+/// candidate search.
 pub struct TableFilters<'a> {
     pub filters: Vec<&'a Filter>,
     /// The statement's `ORDER BY` under a `LIMIT`, when all its keys belong to this table.
     pub order: &'a [OrderKey],
 }
 
-/// Builds candidates: every filtered column or expression alone, combinations of equality
-/// keys in every order with at most one range key last, because a btree can use the keys
-/// after a range condition only as a filter, and the same with the `ORDER BY` keys after the
-/// equality keys when a `LIMIT` lets an index in that order stop early. Each literal equality
-/// also gives partial candidates over the other keys, with the equality as predicate.
+/// Builds at most [`MAX_CANDIDATES`] candidates for one table:
+///
+/// - every filtered column or expression alone;
+/// - equality keys in every order, with at most one range key last, because a btree can use
+///   the keys after a range condition only as a filter;
+/// - the `ORDER BY` keys, alone or after equality keys, when a `LIMIT` lets an index in that
+///   order stop the scan early;
+/// - for each equality with a literal, the same lists over the other filters as partial
+///   indexes with that equality as predicate.
+///
+/// When there are more, the ranks that `priority` gives decide which are kept.
 pub fn build_candidates(table: &TableFilters, max_columns: usize) -> Vec<Candidate> {
     let mut candidates = key_lists(&table.filters, table.order, max_columns)
         .into_iter()
@@ -160,8 +167,51 @@ pub fn build_candidates(table: &TableFilters, max_columns: usize) -> Vec<Candida
             push_unique(&mut candidates, candidate);
         }
     }
-    candidates.truncate(MAX_CANDIDATES);
-    candidates
+
+    let ranks: Vec<u8> = (0..candidates.len())
+        .map(|position| priority(&candidates, position, table.order))
+        .collect();
+    let mut ranked: Vec<(u8, Candidate)> = ranks.into_iter().zip(candidates).collect();
+    // A stable sort keeps the order of generation within a rank: fewer keys first, and the
+    // statement's own order of filters first.
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked
+        .into_iter()
+        .take(MAX_CANDIDATES)
+        .map(|(_, candidate)| candidate)
+        .collect()
+}
+
+/// Ranks a candidate for the cap of [`MAX_CANDIDATES`]: the lower the rank, the sooner it is
+/// kept. The first ordering of each set of keys comes before the other orderings, which matter
+/// only to other statements that could use a different leading key. Among first orderings,
+/// plain single keys (or the `ORDER BY` keys alone) come first, then candidates that end with
+/// the `ORDER BY` keys, then plain multi-key candidates, then the other partial candidates.
+fn priority(candidates: &[Candidate], position: usize, order: &[OrderKey]) -> u8 {
+    let candidate = &candidates[position];
+    let first_ordering = !candidates[..position]
+        .iter()
+        .any(|earlier| same_key_set(earlier, candidate));
+    if !first_ordering {
+        return 4;
+    }
+    let order_targets: Vec<&FilterTarget> = order.iter().map(|key| &key.target).collect();
+    let key_targets: Vec<&FilterTarget> = candidate.keys.iter().map(|key| &key.target).collect();
+    let single = key_targets.len() == 1 || key_targets == order_targets;
+    let serves_order = !order_targets.is_empty() && key_targets.ends_with(&order_targets);
+    match (candidate.predicate.is_some(), single, serves_order) {
+        (false, true, _) => 0,
+        (_, _, true) => 1,
+        (false, false, false) => 2,
+        (true, _, false) => 3,
+    }
+}
+
+/// Checks whether two candidates have the same predicate and the same keys in any order.
+fn same_key_set(a: &Candidate, b: &Candidate) -> bool {
+    a.predicate == b.predicate
+        && a.keys.len() == b.keys.len()
+        && a.keys.iter().all(|key| b.keys.contains(key))
 }
 
 fn key_lists(
@@ -256,6 +306,10 @@ fn permutations(items: &[&FilterTarget], size: usize) -> Vec<Vec<FilterTarget>> 
 /// Returns the valid btree index that equals the candidate or starts with its keys: the same
 /// leading keys, default operator classes and the same predicate, or none on both. Such an
 /// index already serves every lookup the candidate would.
+///
+/// NOTE: key directions are not compared, because the catalog does not load them. An existing
+/// `(sent, id)` counts as covering `(sent DESC, id)`, although scanning it backward gives
+/// `sent DESC, id DESC`, so such a candidate is skipped as a duplicate.
 pub fn covering_index<'a>(
     table: &'a TableInfo,
     candidate: &Candidate,

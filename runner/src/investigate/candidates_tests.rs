@@ -17,6 +17,7 @@ fn table(indexes: Vec<ExistingIndex>) -> TableInfo {
         owner: "app".to_string(),
         may_build: true,
         role: "app".to_string(),
+        partition_of: None,
         columns: vec![
             (1, "id".to_string()),
             (2, "barcode".to_string()),
@@ -184,7 +185,7 @@ fn order_by_with_limit_follows_the_equality_keys() {
 }
 
 #[test]
-fn literal_equality_gives_partial_candidates_and_parameters_do_not() {
+fn partial_candidates_need_a_literal() {
     let literal = all_candidates_for(
         "SELECT * FROM parcels WHERE zone = 'north' ORDER BY sent DESC LIMIT 20",
     );
@@ -215,4 +216,52 @@ fn partial_index_covers_only_the_same_predicate() {
     assert!(covering_index(&info, &same).is_some());
     assert!(covering_index(&info, &other).is_none());
     assert!(covering_index(&info, &plain(&[column("sent")])).is_none());
+}
+
+#[test]
+fn cap_keeps_single_order_and_partial_candidates() {
+    // Three equalities, one of them literal, and ORDER BY ... LIMIT give 34 candidates at
+    // three keys: more than the cap.
+    let candidates = all_candidates_for(
+        "SELECT * FROM parcels WHERE zone = $1 AND barcode = $2 AND email = 'x' \
+         ORDER BY sent DESC LIMIT 20",
+    );
+    assert_eq!(candidates.len(), MAX_CANDIDATES);
+    let descriptions: Vec<String> = candidates.iter().map(Candidate::describe).collect();
+    let expected = [
+        "(zone)",
+        "(barcode)",
+        "(email)",
+        "(sent DESC)",
+        "(zone, sent DESC)",
+        "(zone, barcode, sent DESC)",
+        "(barcode, email, sent DESC)",
+        "(zone, barcode, email)",
+        "(sent DESC) WHERE email = 'x'",
+        "(zone, sent DESC) WHERE email = 'x'",
+        "(zone, barcode, sent DESC) WHERE email = 'x'",
+    ];
+    for description in expected {
+        assert!(
+            descriptions.contains(&description.to_string()),
+            "{description} is missing from {descriptions:?}"
+        );
+    }
+}
+
+#[test]
+fn cap_puts_other_orderings_last() {
+    let candidates = all_candidates_for(
+        "SELECT * FROM parcels WHERE zone = $1 AND barcode = $2 AND email = 'x' \
+         ORDER BY sent DESC LIMIT 20",
+    );
+    let descriptions: Vec<String> = candidates.iter().map(Candidate::describe).collect();
+    let first = descriptions.iter().position(|d| d == "(zone, barcode)");
+    let reordered = descriptions.iter().position(|d| d == "(barcode, zone)");
+    assert!(first.is_some(), "{descriptions:?}");
+    assert!(
+        reordered.is_none_or(|reordered| Some(reordered) > first),
+        "{descriptions:?}"
+    );
+    assert_eq!(descriptions[0], "(zone)");
 }

@@ -1,5 +1,5 @@
-//! The decision over the evaluated candidates of a statement: propose the best, or say why
-//! not, with the notes that explain it.
+//! The decision over the evaluated candidates of a statement: the proposal of the chosen
+//! candidate, or the verdict that explains why none is proposed, with the notes behind it.
 
 use contracts::{CreateIndex, Evidence};
 
@@ -10,12 +10,13 @@ use super::findings::Verdict;
 use super::plan::{GenericPlan, parallel_divisor, render_plan, seq_scans};
 use super::statement::FilterTarget;
 
-/// A filter that keeps at least this share of a table's rows is too unselective for an index
-/// to beat a sequential scan.
+/// A scan that keeps at least this share of a table's rows, in percent, is taken as too
+/// unselective for an index to beat a sequential scan. It is a rule of thumb: the break-even
+/// point depends on row width and on how the rows are laid out.
 const LOW_SELECTIVITY_PCT: f64 = 10.0;
 
 impl Analyzer<'_> {
-    /// Turns the best evaluated candidate, or the reasons against each table, into a verdict.
+    /// Turns the chosen candidate, or the reasons against each table, into a verdict.
     pub(super) fn decide(
         &self,
         best: Option<Choice>,
@@ -35,14 +36,15 @@ impl Analyzer<'_> {
         evidence.cost_with_index = Some(best.evaluation.plan.total_cost);
         evidence.cost_reduction_pct = Some(best.reduction_pct);
         evidence.estimated_index_bytes = Some(best.evaluation.index_bytes.max(0) as u64);
-        // The statement's execution time per second of the window, cut by the planned share.
+        // An estimate: the statement's execution time per second of the window, scaled by the
+        // planned cost cut, as if time fell as cost does.
         evidence.estimated_saving_ms_per_second =
             Some(evidence.mean_time_ms * evidence.calls_per_second * best.reduction_pct / 100.0);
 
         let table = best.table.name.to_string();
         if best.reduction_pct < self.options.min_cost_reduction_pct {
             evidence.notes.push(format!(
-                "The best candidate, {table} {}, cuts the planned cost by {:.1} %, below the \
+                "The chosen candidate, {table} {}, cuts the planned cost by {:.1} %, below the \
                  {:.0} % needed to propose it.",
                 best.candidate.describe(),
                 best.reduction_pct,
@@ -102,9 +104,9 @@ fn proposal_notes(best: &Choice, evidence: &Evidence) -> Vec<String> {
     let keys = best.candidate.describe();
     let cost_before = evidence.cost_before.unwrap_or_default();
     let mut notes = vec![format!(
-        "The plan reads {table} with a sequential scan; with an index on {keys} its \
-         estimated cost falls from {cost_before:.1} to {:.1} ({:.1} % less), as HypoPG's \
-         hypothetical index shows.",
+        "The plan reads {table} with a sequential scan. With a hypothetical index on {keys}, \
+         created by HypoPG, the statement's estimated cost falls from {cost_before:.1} to \
+         {:.1} ({:.1} % less).",
         best.evaluation.plan.total_cost, best.reduction_pct
     )];
     if best
@@ -114,8 +116,8 @@ fn proposal_notes(best: &Choice, evidence: &Evidence) -> Vec<String> {
         .any(|key| matches!(key.target, FilterTarget::Expression { .. }))
     {
         notes.push(format!(
-            "The statement filters on an expression, so only an index on the same expression \
-             {keys} can serve it; a plain index on the column cannot."
+            "The statement filters on an expression, so only an index on that expression, as \
+             in {keys}, can serve it. A plain index on the column cannot."
         ));
     }
     let megabytes = best.evaluation.index_bytes as f64 / (1024.0 * 1024.0);
@@ -129,19 +131,99 @@ fn proposal_notes(best: &Choice, evidence: &Evidence) -> Vec<String> {
     notes
 }
 
+/// Explains why another evaluated candidate was not proposed, following the rule of
+/// [`super::choice::choose`]: fewer keys, then a smaller index, within a few points of the
+/// largest cut.
 pub(super) fn alternative_note(chosen: &Choice, other: &Choice, within_pct: f64) -> String {
     let keys = other.candidate.describe();
-    if other.reduction_pct >= chosen.reduction_pct - within_pct
+    let cut = other.reduction_pct;
+    if cut >= chosen.reduction_pct - within_pct
         && other.candidate.keys.len() > chosen.candidate.keys.len()
     {
         return format!(
-            "An index on {keys} cuts the cost by {:.1} %, within {within_pct:.0} points of the \
-             proposed one, but has more keys to store and maintain.",
-            other.reduction_pct
+            "An index on {keys} cuts the cost by {cut:.1} %, within {within_pct:.0} points of \
+             the proposed one, but has more keys to store and maintain."
+        );
+    }
+    if cut >= chosen.reduction_pct {
+        let mebibytes = |bytes: i64| bytes as f64 / (1024.0 * 1024.0);
+        return format!(
+            "An index on {keys} cuts the cost by {cut:.1} %, within {within_pct:.0} points of \
+             the proposed one, but with as many keys it is no smaller by HypoPG's estimate \
+             ({:.1} MiB against {:.1} MiB).",
+            mebibytes(other.evaluation.index_bytes),
+            mebibytes(chosen.evaluation.index_bytes)
         );
     }
     format!(
-        "An index on {keys} was tried and cuts the cost by {:.1} %, less than the proposed one.",
-        other.reduction_pct
+        "An index on {keys} was tried and cuts the cost by {cut:.1} %, less than the proposed one."
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::investigate::candidates::{Candidate, Key};
+    use crate::investigate::hypothetical::Evaluation;
+    use crate::investigate::snapshot::TableName;
+
+    fn choice(columns: &[&str], reduction_pct: f64, index_bytes: i64) -> Choice {
+        Choice {
+            table: TableInfo {
+                oid: 1,
+                name: TableName {
+                    schema: "public".into(),
+                    name: "t".into(),
+                },
+                kind: "r".into(),
+                owner: "app".into(),
+                may_build: true,
+                role: "app".into(),
+                partition_of: None,
+                columns: Vec::new(),
+                indexes: Vec::new(),
+            },
+            candidate: Candidate {
+                keys: columns
+                    .iter()
+                    .map(|column| Key {
+                        target: FilterTarget::Column(column.to_string()),
+                        descending: false,
+                    })
+                    .collect(),
+                predicate: None,
+            },
+            evaluation: Evaluation {
+                plan: GenericPlan {
+                    json: serde_json::Value::Null,
+                    total_cost: 1.0,
+                },
+                index_bytes,
+            },
+            reduction_pct,
+        }
+    }
+
+    #[test]
+    fn alternative_with_more_keys() {
+        let chosen = choice(&["a"], 96.0, 1 << 20);
+        let note = alternative_note(&chosen, &choice(&["a", "b"], 99.0, 2 << 20), 5.0);
+        assert!(note.contains("more keys"), "{note}");
+    }
+
+    #[test]
+    fn alternative_of_same_width_but_larger() {
+        let chosen = choice(&["a"], 96.0, 1 << 20);
+        let note = alternative_note(&chosen, &choice(&["b"], 97.0, 3 << 20), 5.0);
+        assert!(note.contains("no smaller"), "{note}");
+        assert!(note.contains("3.0 MiB against 1.0 MiB"), "{note}");
+        assert!(!note.contains("less than"), "{note}");
+    }
+
+    #[test]
+    fn alternative_with_smaller_cut() {
+        let chosen = choice(&["a", "b"], 98.0, 2 << 20);
+        let note = alternative_note(&chosen, &choice(&["a"], 60.0, 1 << 20), 5.0);
+        assert!(note.contains("less than the proposed one"), "{note}");
+    }
 }

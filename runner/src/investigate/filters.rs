@@ -18,7 +18,7 @@ pub type Scope = Vec<usize>;
 ///
 /// NOTE: conditions under OR and NOT are not collected as filters, so a statement whose only
 /// filters sit in an OR gets no candidate even where a BitmapOr over two indexes would help.
-/// An OR across tables and a LIKE are recorded as obstacles, so that a refusal can name them.
+/// An OR across tables and a LIKE are recorded as obstacles, so that the verdict can name them.
 #[derive(Debug, Default)]
 pub struct FilterWalker {
     relations: Vec<RelationRef>,
@@ -226,20 +226,23 @@ impl FilterWalker {
         let Some(comparison) = comparison_of(expr) else {
             return;
         };
-        let literal = (comparison == Comparison::Equality
-            && expr.kind == AExprKind::AexprOp as i32
-            && (is_literal(left) || is_literal(right)))
-        .then(|| literal_predicate(expr))
-        .flatten();
+        let equality_operator =
+            comparison == Comparison::Equality && expr.kind == AExprKind::AexprOp as i32;
+        let literal = (equality_operator && (is_literal(left) || is_literal(right)))
+            .then(|| literal_predicate(expr))
+            .flatten();
+        let parameter = equality_operator && (is_parameter(left) || is_parameter(right));
         match (classify(left), classify(right)) {
             (Operand::Column(a), Operand::Column(b)) if comparison == Comparison::Equality => {
                 // A join condition: either side may be the inner side of a nested loop.
-                self.add_filter(Operand::Column(a), comparison, None, scope);
-                self.add_filter(Operand::Column(b), comparison, None, scope);
+                self.add_filter(Operand::Column(a), comparison, None, false, scope);
+                self.add_filter(Operand::Column(b), comparison, None, false, scope);
             }
-            (operand, Operand::Value) => self.add_filter(operand, comparison, literal, scope),
+            (operand, Operand::Value) => {
+                self.add_filter(operand, comparison, literal, parameter, scope)
+            }
             (Operand::Value, operand) if expr.kind == AExprKind::AexprOp as i32 => {
-                self.add_filter(operand, comparison, literal, scope)
+                self.add_filter(operand, comparison, literal, parameter, scope)
             }
             _ => {}
         }
@@ -250,6 +253,7 @@ impl FilterWalker {
         operand: Operand,
         comparison: Comparison,
         literal_predicate: Option<String>,
+        compares_parameter: bool,
         scope: &Scope,
     ) {
         let Some((target, columns)) = target_of(operand) else {
@@ -263,6 +267,7 @@ impl FilterWalker {
             target,
             comparison,
             literal_predicate,
+            compares_parameter,
         };
         if !self.filters.contains(&filter) {
             self.filters.push(filter);
@@ -283,13 +288,13 @@ impl FilterWalker {
             Some(qualifier) => scope
                 .iter()
                 .copied()
-                .find(|&index| self.answers_to(index, qualifier))
+                .find(|&index| self.is_named_by(index, qualifier))
                 .map(|index| vec![index]),
         }
     }
 
     /// Checks whether a qualifier refers to a relation: its alias, or its name when it has none.
-    fn answers_to(&self, index: usize, qualifier: &str) -> bool {
+    fn is_named_by(&self, index: usize, qualifier: &str) -> bool {
         let relation = &self.relations[index];
         match &relation.alias {
             Some(alias) => alias == qualifier,
@@ -376,6 +381,15 @@ fn is_literal(node: &Node) -> bool {
     match &node.node {
         Some(NodeEnum::AConst(constant)) => !constant.isnull,
         Some(NodeEnum::TypeCast(cast)) => cast.arg.as_deref().is_some_and(is_literal),
+        _ => false,
+    }
+}
+
+/// Checks whether a node is a parameter, possibly cast, such as `$1` or `$1::text`.
+fn is_parameter(node: &Node) -> bool {
+    match &node.node {
+        Some(NodeEnum::ParamRef(_)) => true,
+        Some(NodeEnum::TypeCast(cast)) => cast.arg.as_deref().is_some_and(is_parameter),
         _ => false,
     }
 }

@@ -8,8 +8,9 @@ use super::error::{Error, Result};
 use super::findings::Verdict;
 use super::statement::ParsedStatement;
 
-/// Functions in a language of their own run statements of their own; built-in and C
-/// functions do not.
+/// Finds a function by name, in the schema given or else in the first schema of the runner
+/// session's search_path that has one. Only functions in a language that runs statements,
+/// such as PL/pgSQL or SQL, count: `internal` and `c` functions run none.
 const FUNCTION_SQL: &str = "
     SELECT p.oid::regprocedure::text, l.lanname::text
     FROM pg_proc p
@@ -22,8 +23,9 @@ const FUNCTION_SQL: &str = "
     ORDER BY array_position(current_schemas(false), n.nspname::name)
     LIMIT 1";
 
-/// Returns the verdict for a statement that reads no table itself but calls a function that
-/// runs statements, naming the function and what `pg_stat_statements.track` shows of it.
+/// Returns the verdict for a statement without sequential scans that calls a function that
+/// runs statements, naming the function and the `pg_stat_statements.track` setting that
+/// decides whether those statements are recorded.
 pub async fn cost_inside_function(
     client: &Client,
     statement: &ParsedStatement,

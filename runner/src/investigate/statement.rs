@@ -58,6 +58,9 @@ pub struct Filter {
     /// column with a literal: the predicate a partial index can have. `None` for parameters,
     /// whose value the generic plan does not know.
     pub literal_predicate: Option<String>,
+    /// Whether the filter is `=` with a parameter, possibly cast, such as `role = $1`: the
+    /// shape where a literal from the client would have allowed a partial index.
+    pub compares_parameter: bool,
 }
 
 /// A key of the top-level `ORDER BY`.
@@ -69,8 +72,8 @@ pub struct OrderKey {
     pub descending: bool,
 }
 
-/// A condition that keeps btree indexes from serving a statement, found so that a refusal
-/// can name it.
+/// A condition that keeps btree indexes from serving a statement, recorded so that the
+/// verdict can name it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Obstacle {
     /// Indexes into [`ParsedStatement::relations`] the condition reads.
@@ -86,8 +89,9 @@ pub enum ObstacleKind {
     PatternMatch {
         column: String,
         case_insensitive: bool,
-        /// Whether the pattern is a literal that starts with a wildcard; `None` when the
-        /// pattern is a parameter or computed, so that only the running query knows.
+        /// Whether the pattern is a literal that starts with a wildcard. `None` when the
+        /// pattern is a parameter or computed, whose value is known only when the statement
+        /// runs.
         leading_wildcard: Option<bool>,
     },
 }
