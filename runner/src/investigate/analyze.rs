@@ -10,7 +10,7 @@ use super::activity::ActivitySamples;
 use super::catalog::{TableInfo, load_table, schemas_with_relation};
 use super::choice::Choice;
 use super::delta::{Deltas, StatementDelta};
-use super::error::Result;
+use super::error::{Result, server_detail};
 use super::findings::{Finding, FullScan, Verdict, describe, severity};
 use super::functions::cost_inside_function;
 use super::literals::bind_literals;
@@ -37,11 +37,15 @@ pub struct Analyzer<'a> {
 
 impl Analyzer<'_> {
     /// Analyzes one statement. Failures become the finding's verdict, so that the caller can
-    /// go on with the next statement.
-    pub async fn analyze(&self, statement: &StatementDelta) -> Finding {
+    /// go on with the next statement. Returns the statement as planned too, when it could be
+    /// planned, so that other candidates can be tried on it.
+    pub async fn analyze(&self, statement: &StatementDelta) -> (Finding, Option<ParsedStatement>) {
         let mut evidence = self.base_evidence(statement);
         let mut full_scan = None;
-        let examined = self.examine(statement, &mut evidence, &mut full_scan).await;
+        let mut planned = None;
+        let examined = self
+            .examine(statement, &mut evidence, &mut full_scan, &mut planned)
+            .await;
         let (verdict, action) = match examined {
             Ok(outcome) => outcome,
             Err(error) => {
@@ -59,7 +63,7 @@ impl Analyzer<'_> {
                 Verdict::TableTooSmall { .. } | Verdict::NoSequentialScan
             );
         let (title, summary) = describe(&verdict, &evidence, action.as_ref());
-        Finding {
+        let finding = Finding {
             severity: severity(statement.share_of_time_pct, large_scan),
             title,
             summary,
@@ -67,7 +71,8 @@ impl Analyzer<'_> {
             proposed_action: action,
             verdict,
             full_scan,
-        }
+        };
+        (finding, planned)
     }
 
     fn base_evidence(&self, statement: &StatementDelta) -> Evidence {
@@ -84,13 +89,14 @@ impl Analyzer<'_> {
         }
     }
 
-    /// Fills `evidence` and `full_scan` as the analysis learns them, so that they survive a
-    /// failure of a later step.
+    /// Fills `evidence`, `full_scan` and `planned` as the analysis learns them, so that they
+    /// survive a failure of a later step.
     async fn examine(
         &self,
         statement: &StatementDelta,
         evidence: &mut Evidence,
         full_scan: &mut Option<FullScan>,
+        planned: &mut Option<ParsedStatement>,
     ) -> Result<(Verdict, Option<CreateIndex>)> {
         let parsed = match self.parse_with_literals(statement, evidence) {
             Ok(parsed) => parsed,
@@ -106,16 +112,20 @@ impl Analyzer<'_> {
         let (parsed, before) = match self.plan_statement(statement, parsed, &tables).await {
             Ok(planned) => planned,
             Err(error) => {
-                let reason = format!("PostgreSQL could not plan it ({})", server_message(&error));
+                let reason = format!("PostgreSQL could not plan it ({})", server_detail(&error));
                 return Ok((Verdict::PlanFailed { reason }, None));
             }
         };
         evidence.plan_before = Some(render_plan(&before));
         evidence.cost_before = Some(before.total_cost);
         *full_scan = plan::full_scan(&before);
+        *planned = Some(parsed.clone());
 
         let scanned = self.scanned_tables(&before, &tables);
         let Some(largest) = scanned.first() else {
+            if let Some(verdict) = self.partitions_scanned(&before, &tables, evidence).await? {
+                return Ok((verdict, None));
+            }
             if let Some(verdict) = cost_inside_function(self.client, &parsed).await? {
                 return Ok((verdict, None));
             }
@@ -248,6 +258,52 @@ impl Analyzer<'_> {
         Ok((rewritten, plan))
     }
 
+    /// Explains a plan that scans partitions of a partitioned table the statement names.
+    /// `CREATE INDEX CONCURRENTLY` cannot build an index on a partitioned table, and an index
+    /// on one partition leaves the others scanned, so no single statement serves.
+    async fn partitions_scanned(
+        &self,
+        plan: &GenericPlan,
+        tables: &[Option<TableInfo>],
+        evidence: &mut Evidence,
+    ) -> Result<Option<Verdict>> {
+        let mut partitions = Vec::new();
+        let mut parent = None;
+        for scan in plan::seq_scans(plan) {
+            let relation = RelationRef {
+                schema: Some(scan.schema.clone()),
+                name: scan.relation.clone(),
+                alias: None,
+            };
+            let Some(partition) = load_table(self.client, &relation).await? else {
+                continue;
+            };
+            let Some(of) = &partition.partition_of else {
+                continue;
+            };
+            if tables.iter().flatten().any(|table| table.oid == of.oid) {
+                parent = Some(of.name.clone());
+                partitions.push(partition.name.to_string());
+            }
+        }
+        let Some(parent) = parent else {
+            return Ok(None);
+        };
+        evidence.table = Some(parent.clone());
+        evidence.notes.push(format!(
+            "The plan reads the partitions {} of {parent} sequentially. CREATE INDEX \
+             CONCURRENTLY cannot build an index on a partitioned table, and an index on one \
+             partition leaves the others scanned: the index has to be created ON ONLY \
+             {parent}, built on each partition concurrently and attached, which DBAgent does \
+             not propose yet.",
+            partitions.join(", ")
+        ));
+        Ok(Some(Verdict::NotIndexable {
+            table: parent,
+            kind: "partitioned table".into(),
+        }))
+    }
+
     /// Returns the tables the plan scans sequentially, largest first.
     fn scanned_tables(&self, plan: &GenericPlan, tables: &[Option<TableInfo>]) -> Vec<TableInfo> {
         let mut scanned: Vec<TableInfo> = Vec::new();
@@ -279,14 +335,6 @@ impl Analyzer<'_> {
         evidence.seq_scans_in_window = Some(delta.seq_scan as u64);
         evidence.table_writes_per_second =
             Some(delta.writes as f64 / self.deltas.table_window.seconds());
-    }
-}
-
-/// Returns the server's message of a failed query, which the error's own text leaves out.
-fn server_message(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => error.to_string(),
     }
 }
 

@@ -22,9 +22,19 @@ pub struct TableInfo {
     pub may_build: bool,
     /// The current role, for explanations.
     pub role: String,
+    /// The partitioned table this table is a partition of, if any.
+    pub partition_of: Option<ParentTable>,
     /// Column numbers (`attnum`) and names.
     pub columns: Vec<(i16, String)>,
     pub indexes: Vec<ExistingIndex>,
+}
+
+/// The partitioned table a partition belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParentTable {
+    pub oid: u32,
+    /// The name as `regclass` prints it, schema-qualified when off the search_path.
+    pub name: String,
 }
 
 /// An index that exists on a table.
@@ -113,7 +123,11 @@ pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Optio
                     pg_get_userbyid(c.relowner)::text,
                     pg_has_role(current_user, c.relowner, 'USAGE')
                       AND has_schema_privilege(current_user, n.oid, 'CREATE'),
-                    current_user::text
+                    current_user::text,
+                    (SELECT i.inhparent FROM pg_inherits i
+                     WHERE c.relispartition AND i.inhrelid = c.oid),
+                    (SELECT i.inhparent::regclass::text FROM pg_inherits i
+                     WHERE c.relispartition AND i.inhrelid = c.oid)
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE c.oid = to_regclass($1)",
             &[&qualified],
@@ -143,6 +157,10 @@ pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Optio
         owner: row.get(4),
         may_build: row.get(5),
         role: row.get(6),
+        partition_of: row
+            .get::<_, Option<u32>>(7)
+            .zip(row.get::<_, Option<String>>(8))
+            .map(|(oid, name)| ParentTable { oid, name }),
         columns: columns.iter().map(|r| (r.get(0), r.get(1))).collect(),
         indexes: indexes.iter().map(existing_index).collect(),
     }))

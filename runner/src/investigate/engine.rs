@@ -117,16 +117,18 @@ pub async fn investigate_observed(
         .filter(|statement| statement.share_of_time_pct >= options.min_share_pct)
         .filter(|statement| !reads_statistics_views(&statement.query))
         .take(options.top_statements);
-    let mut findings = Vec::new();
+    let mut analyzed = Vec::new();
     for statement in hot {
-        let finding = analyzer.analyze(statement).await;
+        let (finding, planned) = analyzer.analyze(statement).await;
         tracing::debug!(
             query_id = statement.key.query_id,
             verdict = ?finding.verdict,
             "statement analyzed"
         );
-        findings.push(finding);
+        analyzed.push((finding, planned));
     }
+    analyzer.weigh_across_statements(&mut analyzed).await;
+    let mut findings: Vec<Finding> = analyzed.into_iter().map(|(finding, _)| finding).collect();
     add_hottest_to_refusals(&mut findings);
     let mut notes = window_notes(&deltas);
     if role.is_standby() {

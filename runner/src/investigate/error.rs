@@ -5,7 +5,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A query against the target failed: a lost connection, a timeout, or a lock wait.
-    #[error("failed to {action} on the target server: {source}")]
+    #[error("failed to {action} on the target server: {}", server_detail(source))]
     Database {
         action: String,
         #[source]
@@ -55,6 +55,15 @@ impl Error {
     ) -> impl FnOnce(tokio_postgres::Error) -> Error {
         let action = action.into();
         move |source| Error::Database { action, source }
+    }
+}
+
+/// Returns the server's SQLSTATE and message of a failed query, which the error's own text
+/// ("db error") leaves out, or the error's text when the server sent none.
+pub(crate) fn server_detail(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => error.to_string(),
     }
 }
 

@@ -34,12 +34,26 @@ pub struct Investigation {
 }
 
 impl Investigation {
-    /// Returns the finding with a proposed action on the statement with the most execution
-    /// time, if any finding has one.
+    /// Returns the finding whose proposed index saves the most execution time across the
+    /// window's statements, if any finding has a proposal. Ties go to the statement with more
+    /// execution time.
     pub fn top_proposal(&self) -> Option<&Finding> {
+        let saving = |finding: &Finding| {
+            finding
+                .evidence
+                .estimated_saving_ms_per_second
+                .unwrap_or_default()
+        };
         self.findings
             .iter()
-            .find(|finding| finding.proposed_action.is_some())
+            .filter(|finding| finding.proposed_action.is_some())
+            .reduce(|best, finding| {
+                if saving(finding) > saving(best) {
+                    finding
+                } else {
+                    best
+                }
+            })
     }
 
     /// Returns the finding an issue is opened for, which is the top proposal or else the
@@ -112,7 +126,8 @@ pub enum Verdict {
         rows: u64,
         pages: u64,
     },
-    /// The relation is a foreign table, a view or another kind that cannot have an index.
+    /// The relation is a foreign table, a view or another kind that cannot have an index, or
+    /// a partitioned table, which cannot have one built concurrently.
     NotIndexable {
         table: String,
         kind: String,
@@ -209,6 +224,10 @@ impl Verdict {
             Verdict::TableTooSmall { table, rows, pages } => format!(
                 "{table} has about {rows} rows in {pages} pages, so a sequential scan is as \
                  cheap as an index"
+            ),
+            Verdict::NotIndexable { table, kind } if kind == "partitioned table" => format!(
+                "{table} is a partitioned table, on which CREATE INDEX CONCURRENTLY cannot build \
+                 an index"
             ),
             Verdict::NotIndexable { table, kind } => {
                 format!("{table} is a {kind}, which cannot have an index")

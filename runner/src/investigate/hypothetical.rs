@@ -5,7 +5,7 @@ use contracts::IndexKey;
 use contracts::action::quote_identifier;
 use tokio_postgres::Client;
 
-use super::error::{Error, Result};
+use super::error::{Error, Result, server_detail};
 use super::plan::{GenericPlan, PlanLimits, plan_generic};
 use super::snapshot::TableName;
 use super::statement::ParsedStatement;
@@ -46,7 +46,7 @@ pub async fn ensure_hypopg(client: &Client, server_version: i32, standby: bool) 
         .map_err(|source| Error::MissingExtension {
             extension: "hypopg",
             package: format!("postgresql-{}-hypopg", server_version / 10000),
-            reason: source.to_string(),
+            reason: server_detail(&source),
         })
 }
 

@@ -38,6 +38,7 @@ pub mod snapshot;
 mod statement;
 mod table_analysis;
 mod variables;
+mod weighing;
 
 pub use activity::{ActivitySamples, sample_activity};
 pub use delta::{CounterReset, StatementDelta, TableDelta, Window};

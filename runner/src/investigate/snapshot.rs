@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use tokio_postgres::{Client, Row};
 
-use super::error::{Error, Result};
+use super::error::{Error, Result, server_detail};
 
 /// Identifies a `pg_stat_statements` entry. With `pg_stat_statements.track = all` the same
 /// query id can appear once at top level and once nested inside a function, so `toplevel` is
@@ -171,7 +171,7 @@ fn missing_pg_stat_statements(source: tokio_postgres::Error) -> Error {
         return Error::MissingExtension {
             extension: "pg_stat_statements",
             package: "postgresql-contrib".to_string(),
-            reason: source.to_string(),
+            reason: server_detail(&source),
         };
     }
     Error::database("read pg_stat_statements")(source)
