@@ -178,7 +178,7 @@ impl Analyzer<'_> {
                 "In all {} executions sampled from pg_stat_activity, the client sent literals \
                  where pg_stat_statements shows parameters ({}), so the statement was planned \
                  with those values.",
-                texts.len(),
+                bound.executions,
                 values.join(", ")
             ));
         }

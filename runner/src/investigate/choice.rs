@@ -27,20 +27,27 @@ pub fn reduction_pct(cost_before: f64, cost_after: f64) -> f64 {
 
 /// Returns the position in `candidates` of the one to propose: among those within
 /// `narrower_within_pct` points of the largest cut, the one with the fewest keys, then the
-/// smallest by HypoPG's size estimate, then the largest cut.
-///
-/// NOTE: the choice ignores `min_cost_reduction_pct`. With a largest cut of 52 % and a
-/// threshold of 50 %, a narrower index at 48 % is chosen and then rejected as too small a
-/// saving, although the wider one would have been proposed.
-pub fn choose(candidates: &[Choice], narrower_within_pct: f64) -> Option<usize> {
+/// smallest by HypoPG's size estimate, then the largest cut. When the largest cut reaches
+/// `min_reduction_pct`, only candidates that reach it too are considered, so that a narrower
+/// index below the threshold never displaces a wider one above it.
+pub fn choose(
+    candidates: &[Choice],
+    narrower_within_pct: f64,
+    min_reduction_pct: f64,
+) -> Option<usize> {
     let best = candidates
         .iter()
         .map(|choice| choice.reduction_pct)
         .fold(f64::NEG_INFINITY, f64::max);
+    let floor = if best >= min_reduction_pct {
+        (best - narrower_within_pct).max(min_reduction_pct)
+    } else {
+        best - narrower_within_pct
+    };
     candidates
         .iter()
         .enumerate()
-        .filter(|(_, choice)| choice.reduction_pct >= best - narrower_within_pct)
+        .filter(|(_, choice)| choice.reduction_pct >= floor)
         .min_by(|(_, a), (_, b)| {
             a.candidate
                 .keys
@@ -99,18 +106,24 @@ mod tests {
     #[test]
     fn narrower_index_wins_when_close() {
         let candidates = [choice(2, 99.0), choice(1, 96.0), choice(3, 99.5)];
-        assert_eq!(choose(&candidates, 5.0), Some(1));
+        assert_eq!(choose(&candidates, 5.0, 50.0), Some(1));
     }
 
     #[test]
     fn wider_index_wins_when_much_better() {
         let candidates = [choice(1, 60.0), choice(2, 98.0)];
-        assert_eq!(choose(&candidates, 5.0), Some(1));
+        assert_eq!(choose(&candidates, 5.0, 50.0), Some(1));
+    }
+
+    #[test]
+    fn narrower_index_below_threshold_loses() {
+        let candidates = [choice(2, 52.0), choice(1, 48.0)];
+        assert_eq!(choose(&candidates, 5.0, 50.0), Some(0));
     }
 
     #[test]
     fn no_candidates_no_choice() {
-        assert_eq!(choose(&[], 5.0), None);
+        assert_eq!(choose(&[], 5.0, 50.0), None);
     }
 
     #[test]

@@ -130,7 +130,11 @@ impl Analyzer<'_> {
         table: String,
         notes: &mut Vec<String>,
     ) -> TableOutcome {
-        let Some(position) = choose(&evaluated, self.options.narrower_within_pct) else {
+        let Some(position) = choose(
+            &evaluated,
+            self.options.narrower_within_pct,
+            self.options.min_cost_reduction_pct,
+        ) else {
             return TableOutcome::Rejected(match existing {
                 Some(index) => Verdict::IndexExists { table, index },
                 None => Verdict::NoCandidate { table },
