@@ -7,6 +7,7 @@
 //! stack afterwards. CPU time comes from `/proc/PID/stat`, so it only works on Linux.
 
 mod proc_stat;
+mod target_sessions;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,26 +15,14 @@ use std::time::{Duration, Instant};
 
 use cluster::{Cluster, ClusterKind};
 use proc_stat::ProcStat;
-use tokio_postgres::{Client, NoTls};
+use target_sessions::Sessions;
+use tokio_postgres::Client;
 
 const GOAL_PCT: f64 = 0.5;
 const DEFAULT_SECONDS: u64 = 60;
 /// The background processes of `dbagent up`, whose pids are in `STATE_DIR/processes/NAME.pid`.
 const COMPONENTS: [&str; 3] = ["runner", "platform", "api"];
-/// DBAgent's sessions name themselves `dbagent` or `dbagent-...`, such as `dbagent-runner`.
-const DBAGENT_SESSIONS: &str = "dbagent%";
-/// This program's own session, which the pattern above leaves out.
-const OWN_APPLICATION: &str = "bench-idle-watch";
-
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-/// Sessions on the target at one moment.
-struct Sessions {
-    /// Pid and `application_name` of each DBAgent session.
-    dbagent: Vec<(u32, String)>,
-    /// Sessions opened since the statistics were reset: the sum of `pg_stat_database.sessions`.
-    opened: i64,
-}
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Everything read at one end of the watch.
 struct Reading {
@@ -66,7 +55,7 @@ async fn main() -> Result<(), Error> {
     let ticks_per_second = clock_ticks()?;
     let target = running_cluster(&state_dir, ClusterKind::Target)?;
     let control = running_cluster(&state_dir, ClusterKind::Control)?;
-    let client = connect(&target).await?;
+    let client = target_sessions::connect(&target).await?;
     let own_pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await?
@@ -103,7 +92,7 @@ async fn main() -> Result<(), Error> {
 /// Prints DBAgent's sessions on the target and their CPU, then the whole target server's CPU
 /// without this program's session, `own_pid`.
 fn print_target(watch: &Watch, postmaster: u32, own_pid: u32) -> Result<(), Error> {
-    print_sessions(&watch.start.sessions, &watch.end.sessions);
+    target_sessions::print(&watch.start.sessions, &watch.end.sessions);
     let dbagent_ticks = dbagent_session_ticks(watch);
     print_share(
         "target, DBAgent's sessions",
@@ -200,18 +189,10 @@ fn component_pid(state_dir: &Path, name: &str) -> Result<u32, Error> {
     Ok(pid)
 }
 
-async fn connect(target: &Cluster) -> Result<Client, Error> {
-    let mut config = target.config("postgres");
-    config.application_name(OWN_APPLICATION);
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
-}
-
 /// Reads the sessions before the processes, so that this program's queries fall outside the
 /// measured interval.
 async fn read_start(client: &Client) -> Result<Reading, Error> {
-    let sessions = read_sessions(client).await?;
+    let sessions = target_sessions::read(client).await?;
     Ok(Reading {
         at: Instant::now(),
         processes: proc_stat::read_all(),
@@ -222,62 +203,12 @@ async fn read_start(client: &Client) -> Result<Reading, Error> {
 async fn read_end(client: &Client) -> Result<Reading, Error> {
     let at = Instant::now();
     let processes = proc_stat::read_all();
-    let sessions = read_sessions(client).await?;
+    let sessions = target_sessions::read(client).await?;
     Ok(Reading {
         at,
         processes,
         sessions,
     })
-}
-
-async fn read_sessions(client: &Client) -> Result<Sessions, Error> {
-    // Counters of this session reach pg_stat_database only when it flushes them, which the
-    // forced flush makes happen before the next query.
-    client
-        .batch_execute("SELECT pg_stat_force_next_flush()")
-        .await?;
-    let rows = client
-        .query(
-            "SELECT pid, application_name FROM pg_stat_activity
-             WHERE application_name LIKE $1 AND pid <> pg_backend_pid()
-             ORDER BY pid",
-            &[&DBAGENT_SESSIONS],
-        )
-        .await?;
-    let dbagent = rows
-        .iter()
-        .map(|row| (row.get::<_, i32>(0) as u32, row.get(1)))
-        .collect();
-    let opened: i64 = client
-        .query_one(
-            "SELECT coalesce(sum(sessions), 0)::bigint FROM pg_stat_database",
-            &[],
-        )
-        .await?
-        .get(0);
-    Ok(Sessions { dbagent, opened })
-}
-
-fn print_sessions(start: &Sessions, end: &Sessions) {
-    let names = |sessions: &Sessions| {
-        let names: Vec<&str> = sessions
-            .dbagent
-            .iter()
-            .map(|(_, name)| name.as_str())
-            .collect();
-        if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(", ")
-        }
-    };
-    println!(
-        "target sessions of DBAgent: {} at the start, {} at the end; sessions opened by anyone \
-         during the watch: {}",
-        names(start),
-        names(end),
-        end.opened - start.opened
-    );
 }
 
 /// Returns the ticks of DBAgent's sessions that were open at both ends of the watch. A session
