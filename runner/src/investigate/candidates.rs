@@ -304,12 +304,9 @@ fn permutations(items: &[&FilterTarget], size: usize) -> Vec<Vec<FilterTarget>> 
 }
 
 /// Returns the valid btree index that equals the candidate or starts with its keys: the same
-/// leading keys, default operator classes and the same predicate, or none on both. Such an
-/// index already serves every lookup the candidate would.
-///
-/// NOTE: key directions are not compared, because the catalog does not load them. An existing
-/// `(sent, id)` counts as covering `(sent DESC, id)`, although scanning it backward gives
-/// `sent DESC, id DESC`, so such a candidate is skipped as a duplicate.
+/// leading keys, default operator classes, the same predicate, or none on both, and the same
+/// key directions or all of them reversed, because a btree scans both ways. Such an index
+/// already serves every lookup the candidate would.
 pub fn covering_index<'a>(
     table: &'a TableInfo,
     candidate: &Candidate,
@@ -333,7 +330,20 @@ pub fn covering_index<'a>(
                 .iter()
                 .zip(&index.keys)
                 .all(|(key, existing)| key.as_ref() == Some(existing))
+            && same_directions(candidate, index)
     })
+}
+
+/// Checks that the index's leading keys sort as the candidate's do, or all the other way.
+fn same_directions(candidate: &Candidate, index: &ExistingIndex) -> bool {
+    let pairs: Vec<(bool, bool)> = candidate
+        .keys
+        .iter()
+        .zip(&index.descending)
+        .map(|(key, &descending)| (key.descending, descending))
+        .collect();
+    pairs.iter().all(|(wanted, has)| wanted == has)
+        || pairs.iter().all(|(wanted, has)| wanted != has)
 }
 
 fn existing_key(table: &TableInfo, target: &FilterTarget) -> Option<ExistingKey> {

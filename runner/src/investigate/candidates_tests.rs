@@ -36,6 +36,7 @@ fn btree(keys: Vec<ExistingKey>) -> ExistingIndex {
         valid: true,
         predicate: None,
         default_operator_classes: true,
+        descending: vec![false; keys.len()],
         keys,
     }
 }
@@ -264,4 +265,37 @@ fn cap_puts_other_orderings_last() {
         "{descriptions:?}"
     );
     assert_eq!(descriptions[0], "(zone)");
+}
+
+#[test]
+fn mixed_directions_need_a_matching_index() {
+    let ascending = btree(vec![ExistingKey::Column(5), ExistingKey::Column(1)]);
+    let info = table(vec![ascending]);
+    let mixed = Candidate {
+        keys: vec![
+            Key {
+                target: column("sent"),
+                descending: true,
+            },
+            Key {
+                target: column("id"),
+                descending: false,
+            },
+        ],
+        predicate: None,
+    };
+    assert!(covering_index(&info, &mixed).is_none());
+
+    let reversed = Candidate {
+        keys: mixed
+            .keys
+            .iter()
+            .map(|key| Key {
+                descending: true,
+                ..key.clone()
+            })
+            .collect(),
+        predicate: None,
+    };
+    assert!(covering_index(&info, &reversed).is_some());
 }

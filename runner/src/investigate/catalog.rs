@@ -50,6 +50,8 @@ pub struct ExistingIndex {
     /// `text_pattern_ops`, serves other comparisons.
     pub default_operator_classes: bool,
     pub keys: Vec<ExistingKey>,
+    /// Whether each key is sorted descending, in the order of `keys`.
+    pub descending: Vec<bool>,
 }
 
 /// A key of an existing index: a column number, or an expression in canonical form.
@@ -97,7 +99,8 @@ const INDEXES_SQL: &str = "
            ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
                  FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k),
            coalesce((SELECT bool_and(opc.opcdefault) FROM pg_opclass opc
-                     WHERE opc.oid = ANY (i.indclass::oid[])), true)
+                     WHERE opc.oid = ANY (i.indclass::oid[])), true),
+           i.indoption::int2[]
     FROM pg_index i
     JOIN pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_am am ON am.oid = ic.relam
@@ -188,6 +191,12 @@ fn existing_index(row: &Row) -> ExistingIndex {
             .map(|sql| canonical_expression(&sql).unwrap_or(sql)),
         default_operator_classes: row.get(6),
         keys,
+        // Bit 0 of each key's indoption is INDOPTION_DESC.
+        descending: row
+            .get::<_, Vec<i16>>(7)
+            .iter()
+            .map(|option| option & 1 == 1)
+            .collect(),
     }
 }
 
