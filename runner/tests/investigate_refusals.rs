@@ -7,25 +7,7 @@ mod support;
 use std::time::Duration;
 
 use rand::Rng;
-use runner::investigate::{Finding, InvestigateOptions, Investigation, Verdict, investigate};
-
-/// Returns the finding about the statement whose text contains `fragment`.
-fn finding_for<'a>(investigation: &'a Investigation, fragment: &str) -> &'a Finding {
-    investigation
-        .findings
-        .iter()
-        .find(|finding| finding.evidence.statement.contains(fragment))
-        .unwrap_or_else(|| panic!("no finding for {fragment} in {investigation:#?}"))
-}
-
-fn assert_no_proposal(investigation: &Investigation) {
-    let proposals: Vec<_> = investigation
-        .findings
-        .iter()
-        .filter_map(|finding| finding.proposed_action.as_ref())
-        .collect();
-    assert!(proposals.is_empty(), "{proposals:#?}");
-}
+use runner::investigate::{InvestigateOptions, Verdict, investigate};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn existing_btree_index_is_not_proposed_again() {
@@ -49,8 +31,8 @@ async fn existing_btree_index_is_not_proposed_again() {
     let investigation = investigate(&client, &support::options()).await.unwrap();
     assert!(workload.await.unwrap() > 0);
 
-    assert_no_proposal(&investigation);
-    let finding = finding_for(&investigation, "client_ref = $1");
+    support::assert_no_proposal(&investigation);
+    let finding = support::finding_for(&investigation, "client_ref = $1");
     assert_eq!(finding.verdict, Verdict::NoSequentialScan);
     assert!(
         finding.summary.contains("through an index"),
@@ -84,8 +66,8 @@ async fn update_by_primary_key_needs_no_index() {
     let investigation = investigate(&client, &support::options()).await.unwrap();
     assert!(workload.await.unwrap() > 0);
 
-    assert_no_proposal(&investigation);
-    let finding = finding_for(&investigation, "WHERE aid = $2");
+    support::assert_no_proposal(&investigation);
+    let finding = support::finding_for(&investigation, "WHERE aid = $2");
     assert_eq!(finding.verdict, Verdict::NoSequentialScan);
     let plan = finding.evidence.plan_before.as_deref().unwrap();
     assert!(
@@ -123,8 +105,8 @@ async fn gist_index_serves_ltree_containment() {
     let investigation = investigate(&client, &support::options()).await.unwrap();
     assert!(workload.await.unwrap() > 0);
 
-    assert_no_proposal(&investigation);
-    let finding = finding_for(&investigation, "path <@");
+    support::assert_no_proposal(&investigation);
+    let finding = support::finding_for(&investigation, "path <@");
     let plan = finding.evidence.plan_before.as_deref().unwrap();
     assert!(plan.contains("catalog_nodes_path"), "{plan}");
 }
@@ -173,7 +155,7 @@ async fn tiny_table_names_real_cost() {
 
     let hottest = investigation.most_expensive().unwrap();
     assert!(hottest.query.contains("audit_entries"), "{hottest:#?}");
-    let tiny = finding_for(&investigation, "FROM staff");
+    let tiny = support::finding_for(&investigation, "FROM staff");
     assert!(tiny.proposed_action.is_none());
     assert!(
         matches!(&tiny.verdict, Verdict::TableTooSmall { table, .. } if table == "public.staff"),
@@ -188,7 +170,7 @@ async fn tiny_table_names_real_cost() {
         "{:#?}",
         tiny.evidence.notes
     );
-    let real = finding_for(&investigation, "FROM audit_entries");
+    let real = support::finding_for(&investigation, "FROM audit_entries");
     assert!(real.proposed_action.is_none(), "{real:#?}");
     println!("tiny: {}\nreal cost: {}", tiny.summary, real.summary);
 }

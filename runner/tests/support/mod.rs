@@ -85,20 +85,7 @@ where
     let database = database.to_string();
     tokio::spawn(async move {
         let client = connect(&database).await;
-        let statement = client.prepare(sql).await.unwrap();
-        let mut rng = StdRng::seed_from_u64(7);
-        let started = Instant::now();
-        let mut calls = 0;
-        while started.elapsed() < duration && calls < max_calls {
-            let values = params(&mut rng);
-            let refs: Vec<&(dyn ToSql + Sync)> = values
-                .iter()
-                .map(|v| v.as_ref() as &(dyn ToSql + Sync))
-                .collect();
-            client.execute(&statement, &refs).await.unwrap();
-            calls += 1;
-        }
-        calls
+        run_workload(&client, sql, duration, max_calls, params, 7).await
     })
 }
 
@@ -162,19 +149,35 @@ where
     tokio::spawn(async move {
         let client = connect(&database).await;
         client.batch_execute(setup).await.unwrap();
-        let statement = client.prepare(sql).await.unwrap();
-        let mut rng = StdRng::seed_from_u64(11);
-        let started = Instant::now();
-        let mut calls = 0;
-        while started.elapsed() < duration && calls < max_calls {
-            let values = params(&mut rng);
-            let refs: Vec<&(dyn ToSql + Sync)> = values
-                .iter()
-                .map(|v| v.as_ref() as &(dyn ToSql + Sync))
-                .collect();
-            client.execute(&statement, &refs).await.unwrap();
-            calls += 1;
-        }
-        calls
+        run_workload(&client, sql, duration, max_calls, params, 11).await
     })
+}
+
+/// Executes `sql` with fresh parameters until `duration` passes or `max_calls` executions are
+/// done, and returns the number of calls.
+async fn run_workload<F>(
+    client: &Client,
+    sql: &str,
+    duration: Duration,
+    max_calls: u64,
+    params: F,
+    seed: u64,
+) -> u64
+where
+    F: Fn(&mut StdRng) -> Params,
+{
+    let statement = client.prepare(sql).await.unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let started = Instant::now();
+    let mut calls = 0;
+    while started.elapsed() < duration && calls < max_calls {
+        let values = params(&mut rng);
+        let refs: Vec<&(dyn ToSql + Sync)> = values
+            .iter()
+            .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        client.execute(&statement, &refs).await.unwrap();
+        calls += 1;
+    }
+    calls
 }
