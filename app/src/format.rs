@@ -1,24 +1,11 @@
-//! Formatting of figures for display: sizes in binary units, durations, counts, rates,
+//! Formatting of figures for display: sizes in decimal units, durations, counts, rates,
 //! percentages and UTC times.
 
 use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc};
 
-/// Formats a byte count in decimal units (1 MB is 10^6 bytes), such as `96.5 MB`: the unit of the
+/// Sizes in decimal units (1 MB is 10^6 bytes), such as `96.5 MB`: the unit of the
 /// assistant's sentences and of the limits form, so that one size reads the same on every page.
-pub fn bytes(count: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = count as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{count} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+pub use contracts::units::bytes;
 
 /// Formats a memory setting as PostgreSQL writes it, such as `64MB`, where units are powers of 1024.
 pub fn setting_size(bytes: u64) -> String {
@@ -72,18 +59,8 @@ pub fn before_after(
     Some(format!("{} → {}", unit(before?), unit(after?)))
 }
 
-/// Formats a count with thousands separators, such as `2,000,000`.
-pub fn count(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
+/// Counts with thousands separators, such as `2,000,000`.
+pub use contracts::units::thousands as count;
 
 pub fn rate(per_second: f64) -> String {
     if per_second >= 100.0 {

@@ -2,6 +2,7 @@
 //! analyzed statement, then each finding with its evidence.
 
 use contracts::Evidence;
+use contracts::units::{bytes, thousands};
 use runner::investigate::report::{FindingReport, Report};
 
 /// Width of the statement column in the list of analyzed statements.
@@ -145,16 +146,16 @@ fn load(evidence: &Evidence) -> String {
 
 fn table(evidence: &Evidence) -> Option<String> {
     let mut parts = vec![evidence.table.clone()?];
-    if let Some(bytes) = evidence.table_size_bytes {
-        parts.push(format_bytes(bytes));
+    if let Some(size) = evidence.table_size_bytes {
+        parts.push(bytes(size));
     }
     if let Some(rows) = evidence.table_rows {
-        parts.push(format!("{} rows", group_thousands(rows)));
+        parts.push(format!("{} rows", thousands(rows)));
     }
     if let Some(scans) = evidence.seq_scans_in_window {
         parts.push(format!(
             "{} sequential scans in the window",
-            group_thousands(scans)
+            thousands(scans)
         ));
     }
     Some(parts.join(", "))
@@ -169,8 +170,8 @@ fn cost(evidence: &Evidence) -> Option<String> {
         (Some(after), None) => format!("{before:.1} -> {after:.1} with the index"),
         _ => format!("{before:.1} as planned now"),
     };
-    if let Some(bytes) = evidence.estimated_index_bytes {
-        text.push_str(&format!(", index about {}", format_bytes(bytes)));
+    if let Some(size) = evidence.estimated_index_bytes {
+        text.push_str(&format!(", index about {}", bytes(size)));
     }
     Some(text)
 }
@@ -218,34 +219,6 @@ fn shorten(text: &str, width: usize) -> String {
     }
     let prefix: String = line.chars().take(width.saturating_sub(3)).collect();
     format!("{prefix}...")
-}
-
-/// Formats a size in binary units with one decimal, such as 4.4 MiB.
-fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        return format!("{bytes} bytes");
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-/// Writes a count with commas between groups of three digits, such as 200,000.
-fn group_thousands(count: u64) -> String {
-    let digits = count.to_string();
-    let mut grouped = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
 }
 
 #[cfg(test)]
@@ -318,8 +291,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("52.0 calls/s, 14.20 ms mean, 81.2 % of execution time"));
-        assert!(text.contains("public.orders, 8.6 MiB, 200,000 rows, 520 sequential scans"));
-        assert!(text.contains("3200.4 -> 12.4 with the index (99.6 % less), index about 4.4 MiB"));
+        assert!(text.contains("public.orders, 9.0 MB, 200,000 rows, 520 sequential scans"));
+        assert!(text.contains("3200.4 -> 12.4 with the index (99.6 % less), index about 4.6 MB"));
         assert!(
             text.contains("about 700.2 ms of execution time per second"),
             "{text}"
@@ -400,15 +373,5 @@ mod tests {
         assert_eq!(short.chars().count(), 20);
         assert!(short.ends_with("..."));
         assert_eq!(shorten("SELECT\n 1", 20), "SELECT 1");
-    }
-
-    #[test]
-    fn sizes_and_counts_are_readable() {
-        assert_eq!(format_bytes(900), "900 bytes");
-        assert_eq!(format_bytes(8192), "8.0 KiB");
-        assert_eq!(format_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
-        assert_eq!(group_thousands(7), "7");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(2_000_000), "2,000,000");
     }
 }

@@ -11,6 +11,7 @@
 //! - [`instruction`], [`approval`]: standing permissions and a person's decision.
 //! - [`risk`]: server facts that bear on the risk of acting without asking.
 //! - [`timeline`]: events shown on the timeline.
+//! - [`units`]: sizes and counts written for people.
 //! - [`api`]: REST bodies that the dashboard and the API share.
 //! - [`messages`]: the bus envelope and the `Trigger`, `Completion` and `Approval` messages.
 //! - [`schema`]: JSON Schemas of the bus messages, written to `contracts/schemas/`.
@@ -29,6 +30,7 @@ pub mod run;
 pub mod schema;
 pub mod server;
 pub mod timeline;
+pub mod units;
 
 pub use action::{ActionKind, CreateIndex, IndexKey, ProposedAction};
 pub use alert::{Alert, AlertSource};

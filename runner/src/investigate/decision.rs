@@ -120,15 +120,20 @@ fn proposal_notes(best: &Choice, evidence: &Evidence) -> Vec<String> {
              in {keys}, can serve it. A plain index on the column cannot."
         ));
     }
-    let megabytes = best.evaluation.index_bytes as f64 / (1024.0 * 1024.0);
+    let megabytes = megabytes(best.evaluation.index_bytes);
     let writes = evidence.table_writes_per_second.unwrap_or_default();
     notes.push(format!(
-        "Cost: about {megabytes:.1} MiB of disk by HypoPG's estimate, and upkeep on each of the \
+        "Cost: about {megabytes:.1} MB of disk by HypoPG's estimate, and upkeep on each of the \
          {writes:.1} row writes per second the table saw in the window. CREATE INDEX \
          CONCURRENTLY takes a SHARE UPDATE EXCLUSIVE lock, which lets reads and writes go on \
          but waits for transactions older than the build."
     ));
     notes
+}
+
+/// Converts bytes to decimal megabytes, the unit the dashboard shows sizes in.
+fn megabytes(bytes: i64) -> f64 {
+    bytes as f64 / 1_000_000.0
 }
 
 /// Explains why another evaluated candidate was not proposed, following the rule of
@@ -146,13 +151,12 @@ pub(super) fn alternative_note(chosen: &Choice, other: &Choice, within_pct: f64)
         );
     }
     if cut >= chosen.reduction_pct {
-        let mebibytes = |bytes: i64| bytes as f64 / (1024.0 * 1024.0);
         return format!(
             "An index on {keys} cuts the cost by {cut:.1} %, within {within_pct:.0} points of \
              the proposed one, but with as many keys it is no smaller by HypoPG's estimate \
-             ({:.1} MiB against {:.1} MiB).",
-            mebibytes(other.evaluation.index_bytes),
-            mebibytes(chosen.evaluation.index_bytes)
+             ({:.1} MB against {:.1} MB).",
+            megabytes(other.evaluation.index_bytes),
+            megabytes(chosen.evaluation.index_bytes)
         );
     }
     format!(
@@ -213,10 +217,10 @@ mod tests {
 
     #[test]
     fn alternative_of_same_width_but_larger() {
-        let chosen = choice(&["a"], 96.0, 1 << 20);
-        let note = alternative_note(&chosen, &choice(&["b"], 97.0, 3 << 20), 5.0);
+        let chosen = choice(&["a"], 96.0, 1_000_000);
+        let note = alternative_note(&chosen, &choice(&["b"], 97.0, 3_000_000), 5.0);
         assert!(note.contains("no smaller"), "{note}");
-        assert!(note.contains("3.0 MiB against 1.0 MiB"), "{note}");
+        assert!(note.contains("3.0 MB against 1.0 MB"), "{note}");
         assert!(!note.contains("less than"), "{note}");
     }
 

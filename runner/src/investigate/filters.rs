@@ -200,15 +200,9 @@ impl FilterWalker {
         let Some(relations) = self.owners(std::slice::from_ref(&column), scope) else {
             return;
         };
-        let leading_wildcard = match &right.node {
-            Some(NodeEnum::AConst(constant)) => match &constant.val {
-                Some(protobuf::a_const::Val::Sval(text)) => {
-                    Some(text.sval.starts_with('%') || text.sval.starts_with('_'))
-                }
-                _ => None,
-            },
-            _ => None,
-        };
+        let leading_wildcard = pattern_start(right)
+            .filter(|start| !start.is_empty())
+            .map(|start| start.starts_with('%') || start.starts_with('_'));
         self.obstacles.push(Obstacle {
             relations,
             kind: ObstacleKind::PatternMatch {
@@ -399,4 +393,27 @@ fn literal_predicate(expr: &protobuf::AExpr) -> Option<String> {
     index_expression_sql(&Node {
         node: Some(NodeEnum::AExpr(Box::new(expr.clone()))),
     })
+}
+
+/// Returns the literal text a pattern starts with: the pattern itself when it is a literal,
+/// or the leftmost literal of a concatenation such as `'%' || $1 || '%'`.
+fn pattern_start(pattern: &Node) -> Option<&str> {
+    match &pattern.node {
+        Some(NodeEnum::AConst(constant)) => match &constant.val {
+            Some(protobuf::a_const::Val::Sval(text)) => Some(text.sval.as_str()),
+            _ => None,
+        },
+        Some(NodeEnum::TypeCast(cast)) => cast.arg.as_deref().and_then(pattern_start),
+        Some(NodeEnum::AExpr(expr)) if is_concatenation(expr) => {
+            expr.lexpr.as_deref().and_then(pattern_start)
+        }
+        _ => None,
+    }
+}
+
+fn is_concatenation(expr: &protobuf::AExpr) -> bool {
+    expr.kind == AExprKind::AexprOp as i32
+        && expr.name.last().is_some_and(|name| {
+            matches!(&name.node, Some(NodeEnum::String(text)) if text.sval == "||")
+        })
 }

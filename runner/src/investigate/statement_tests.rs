@@ -133,3 +133,33 @@ fn deparsed_text_keeps_parameters() {
     let parsed = parse_statement("select * from t where a = $1 -- trailing").unwrap();
     assert_eq!(parsed.sql, "SELECT * FROM t WHERE a = $1");
 }
+
+fn leading_wildcard_of(query: &str) -> Option<bool> {
+    let parsed = parse_statement(query).unwrap();
+    match &parsed.obstacles[..] {
+        [
+            Obstacle {
+                kind: ObstacleKind::PatternMatch {
+                    leading_wildcard, ..
+                },
+                ..
+            },
+        ] => *leading_wildcard,
+        other => panic!("expected one pattern match in {query}: {other:?}"),
+    }
+}
+
+#[test]
+fn pattern_start_decides_the_leading_wildcard() {
+    let cases = [
+        ("SELECT id FROM logs WHERE source ILIKE '%' || $1 || '%'", Some(true)),
+        ("SELECT id FROM logs WHERE source LIKE '%disk%'", Some(true)),
+        ("SELECT id FROM logs WHERE source LIKE 'disk' || $1", Some(false)),
+        ("SELECT id FROM logs WHERE source LIKE 'disk%'", Some(false)),
+        ("SELECT id FROM logs WHERE source ILIKE $2 || $1 || $3", None),
+        ("SELECT id FROM logs WHERE source LIKE $1", None),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(leading_wildcard_of(query), expected, "{query}");
+    }
+}
