@@ -139,8 +139,10 @@ fn words_of(sql: &str) -> String {
 }
 
 /// Names an index `idx_<table>_<key>_<key>`, with `_desc` after a descending key and
-/// `_where_<words>` for a partial index, cut to PostgreSQL's identifier limit on a character
-/// boundary, so that the same proposal always gets the same name.
+/// `_where_<words>` for a partial index. The same proposal always gets the same name. A name
+/// longer than PostgreSQL's identifier limit is cut on a character boundary.
+///
+/// NOTE: two proposals that differ only after the cut get the same name.
 pub fn index_name(table: &str, keys: &[IndexKey], predicate: Option<&str>) -> String {
     let mut name = format!("idx_{table}");
     for key in keys {

@@ -47,7 +47,8 @@ pub async fn run(ctx: &Context, run: Run) -> Result<(), Error> {
     let proposal = issue.proposed_action.as_ref();
     let standby = investigation.server_role.is_standby();
     let (Some(ProposedAction::CreateIndex(action)), false) = (proposal, standby) else {
-        // A standby is read-only: its proposal names the primary, where a person builds it.
+        // A standby is read-only, so nothing runs here. Its proposal names the primary,
+        // where a person builds the index.
         let step = if standby {
             "Connected to a standby: nothing is executed here"
         } else {

@@ -7,7 +7,7 @@ use contracts::{CreateIndex, Evidence, ProposedAction};
 use tokio_postgres::Client;
 
 use super::activity::ActivitySamples;
-use super::catalog::{TableInfo, load_table, schemas_with_relation};
+use super::catalog::{TableInfo, load_table, partition_ancestors, schemas_with_relation};
 use super::choice::Choice;
 use super::delta::{Deltas, StatementDelta};
 use super::error::{Result, server_detail};
@@ -37,8 +37,8 @@ pub struct Analyzer<'a> {
 
 impl Analyzer<'_> {
     /// Analyzes one statement. Failures become the finding's verdict, so that the caller can
-    /// go on with the next statement. Returns the statement as planned too, when it could be
-    /// planned, so that other candidates can be tried on it.
+    /// go on with the next statement. Also returns the statement as planned, when planning
+    /// succeeded, so that the candidates of other statements can be weighed on it.
     pub async fn analyze(&self, statement: &StatementDelta) -> (Finding, Option<ParsedStatement>) {
         let mut evidence = self.base_evidence(statement);
         let mut full_scan = None;
@@ -154,8 +154,8 @@ impl Analyzer<'_> {
         Ok(self.decide(best, rejections, &before, evidence))
     }
 
-    /// Parses the statement with the literals its sampled executions agree on, falling back
-    /// to the normalized text, whose `$n` the generic plan treats as unknown values.
+    /// Parses the statement with the literals that all its sampled executions agree on. Falls
+    /// back to the normalized text, whose `$n` the generic plan treats as unknown values.
     fn parse_with_literals(
         &self,
         statement: &StatementDelta,
@@ -186,14 +186,18 @@ impl Analyzer<'_> {
     }
 
     /// Finds tables the statement names without schema that the runner's search_path does
-    /// not reach. When exactly one table of that name was read in the window, the client's
-    /// search_path must have reached it, so its schema goes first when planning.
+    /// not reach. When exactly one table of that name was read in the window, it is taken as
+    /// the one the client's search_path reached, and its schema goes first when planning.
+    ///
+    /// NOTE: a name that the runner's search_path does resolve is kept as resolved, even when
+    /// the client's session reached a table of the same name in another schema.
     async fn resolve_off_path(
         &self,
         parsed: &mut ParsedStatement,
         tables: &mut [Option<TableInfo>],
         notes: &mut Vec<String>,
     ) -> Result<()> {
+        let mut resolved = HashSet::new();
         for (position, relation) in parsed.relations.clone().iter().enumerate() {
             if relation.schema.is_some() || tables[position].is_some() {
                 continue;
@@ -217,20 +221,30 @@ impl Analyzer<'_> {
                 ..relation.clone()
             };
             tables[position] = load_table(self.client, &qualified).await?;
+            // A table named twice, as in a self-join, gets one note, and a schema goes on the
+            // search_path once.
+            if !resolved.insert(relation.name.clone()) {
+                continue;
+            }
             notes.push(format!(
-                "{} is not on the runner's search_path; the only table of that name read in \
-                 the window is {schema}.{}, so the statement was planned with {schema} first \
-                 on the search_path.",
-                relation.name, relation.name
+                "No table named {name} is on the runner's search_path. The only table of that \
+                 name read in the window is {schema}.{name}, so the statement was planned with \
+                 {schema} first on the search_path.",
+                name = relation.name
             ));
-            parsed.search_path.push(schema.clone());
+            if !parsed.search_path.contains(schema) {
+                parsed.search_path.push(schema.clone());
+            }
         }
         Ok(())
     }
 
     /// Plans the statement. A statement nested in a function may name the function's
-    /// variables; when it fails for an unknown column, those names become parameters and it
-    /// is planned again.
+    /// variables, which fail as undefined columns. Those names then become parameters, and
+    /// the rewritten statement is planned with the same search_path.
+    ///
+    /// Returns the first planning error when the rewrite fails too, because that error names
+    /// the statement as recorded, not the parameters the rewrite added.
     async fn plan_statement(
         &self,
         statement: &StatementDelta,
@@ -254,21 +268,31 @@ impl Analyzer<'_> {
             return Err(error);
         };
         rewritten.search_path = parsed.search_path.clone();
-        let plan = plan_generic(self.client, &rewritten, self.limits).await?;
-        Ok((rewritten, plan))
+        match plan_generic(self.client, &rewritten, self.limits).await {
+            Ok(plan) => Ok((rewritten, plan)),
+            Err(rewrite_error) => {
+                tracing::debug!(
+                    query_id = statement.key.query_id,
+                    error = %server_detail(&rewrite_error),
+                    "statement with variables as parameters could not be planned either"
+                );
+                Err(error)
+            }
+        }
     }
 
-    /// Explains a plan that scans partitions of a partitioned table the statement names.
-    /// `CREATE INDEX CONCURRENTLY` cannot build an index on a partitioned table, and an index
-    /// on one partition leaves the others scanned, so no single statement serves.
+    /// Explains a plan that scans partitions of a partitioned table the statement names, at
+    /// any depth of the partition tree. `CREATE INDEX CONCURRENTLY` cannot build an index on a
+    /// partitioned table, and an index on one partition leaves the others scanned, so no
+    /// single concurrent build serves the statement.
     async fn partitions_scanned(
         &self,
         plan: &GenericPlan,
         tables: &[Option<TableInfo>],
         evidence: &mut Evidence,
     ) -> Result<Option<Verdict>> {
-        let mut partitions = Vec::new();
-        let mut parent = None;
+        // Each partitioned table the statement names, with its scanned partitions, in plan order.
+        let mut parents: Vec<(String, Vec<String>)> = Vec::new();
         for scan in plan::seq_scans(plan) {
             let relation = RelationRef {
                 schema: Some(scan.schema.clone()),
@@ -278,26 +302,39 @@ impl Analyzer<'_> {
             let Some(partition) = load_table(self.client, &relation).await? else {
                 continue;
             };
-            let Some(of) = &partition.partition_of else {
+            if partition.partition_of.is_none() {
+                continue;
+            }
+            let ancestors = partition_ancestors(self.client, partition.oid).await?;
+            let named = ancestors.into_iter().find(|ancestor| {
+                tables
+                    .iter()
+                    .flatten()
+                    .any(|table| table.oid == ancestor.oid)
+            });
+            let Some(parent) = named else {
                 continue;
             };
-            if tables.iter().flatten().any(|table| table.oid == of.oid) {
-                parent = Some(of.name.clone());
-                partitions.push(partition.name.to_string());
+            let partition_name = partition.name.to_string();
+            match parents.iter_mut().find(|(name, _)| *name == parent.name) {
+                Some((_, partitions)) => partitions.push(partition_name),
+                None => parents.push((parent.name, vec![partition_name])),
             }
         }
-        let Some(parent) = parent else {
+        let Some(parent) = parents.first().map(|(name, _)| name.clone()) else {
             return Ok(None);
         };
         evidence.table = Some(parent.clone());
-        evidence.notes.push(format!(
-            "The plan reads the partitions {} of {parent} sequentially. CREATE INDEX \
-             CONCURRENTLY cannot build an index on a partitioned table, and an index on one \
-             partition leaves the others scanned: the index has to be created ON ONLY \
-             {parent}, built on each partition concurrently and attached, which DBAgent does \
-             not propose yet.",
-            partitions.join(", ")
-        ));
+        for (name, partitions) in &parents {
+            evidence.notes.push(format!(
+                "The plan reads the partitions {} of {name} sequentially. CREATE INDEX \
+                 CONCURRENTLY cannot build an index on a partitioned table, and an index on one \
+                 partition leaves the others scanned. The index has to be created ON ONLY \
+                 {name}, then built on each partition concurrently and attached, which DBAgent \
+                 does not propose yet.",
+                partitions.join(", ")
+            ));
+        }
         Ok(Some(Verdict::NotIndexable {
             table: parent,
             kind: "partitioned table".into(),
@@ -338,7 +375,8 @@ impl Analyzer<'_> {
     }
 }
 
-/// Names a statement's tables, aliases and their columns, which are not variables.
+/// Collects the names in a statement that are no variables: its tables, their schemas and
+/// aliases, and the columns of those tables.
 fn known_names(parsed: &ParsedStatement, tables: &[Option<TableInfo>]) -> HashSet<String> {
     let mut known = HashSet::new();
     for relation in &parsed.relations {
@@ -352,8 +390,9 @@ fn known_names(parsed: &ParsedStatement, tables: &[Option<TableInfo>]) -> HashSe
     known
 }
 
-/// Explains a plan without sequential scans: foreign tables are read on another server, and
-/// everything else already goes through an index.
+/// Returns the verdict for a plan without sequential scans of the statement's tables. A
+/// foreign table is read on another server, and every other table already goes through an
+/// index.
 fn no_scan_verdict(plan: &GenericPlan, evidence: &mut Evidence) -> Verdict {
     let Some(foreign) = plan::foreign_scans(plan).into_iter().next() else {
         return Verdict::NoSequentialScan;

@@ -17,23 +17,24 @@ pub struct TableInfo {
     pub kind: String,
     /// The role that owns the table.
     pub owner: String,
-    /// Whether the current role owns the table or inherits the owner's privileges, and may
-    /// create objects in its schema, which `CREATE INDEX` both requires.
+    /// Whether the current role may run `CREATE INDEX` on the table, which requires the
+    /// owner's privileges (by owning it or by inheriting from the owner) and the CREATE
+    /// privilege on its schema.
     pub may_build: bool,
     /// The current role, for explanations.
     pub role: String,
-    /// The partitioned table this table is a partition of, if any.
+    /// The partitioned table this table is a direct partition of, if any.
     pub partition_of: Option<ParentTable>,
     /// Column numbers (`attnum`) and names.
     pub columns: Vec<(i16, String)>,
     pub indexes: Vec<ExistingIndex>,
 }
 
-/// The partitioned table a partition belongs to.
+/// A partitioned table that a partition belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParentTable {
     pub oid: u32,
-    /// The name as `regclass` prints it, schema-qualified when off the search_path.
+    /// The name as `regclass` prints it, schema-qualified when off the runner's search_path.
     pub name: String,
 }
 
@@ -46,8 +47,8 @@ pub struct ExistingIndex {
     pub valid: bool,
     /// The `WHERE` clause of a partial index, in canonical form.
     pub predicate: Option<String>,
-    /// Whether every key uses its type's default operator class; one that does not, such as
-    /// `text_pattern_ops`, serves other comparisons.
+    /// Whether every key uses its type's default operator class. A key with another class,
+    /// such as `text_pattern_ops`, serves other comparisons.
     pub default_operator_classes: bool,
     pub keys: Vec<ExistingKey>,
     /// Whether each key is sorted descending, in the order of `keys`.
@@ -200,8 +201,9 @@ fn existing_index(row: &Row) -> ExistingIndex {
     }
 }
 
-/// Returns the schemas that hold a relation of this name, for a statement that names it
-/// without schema from a session whose search_path differs from the runner's.
+/// Returns the schemas that contain a table, view or foreign table of this name, for a
+/// statement that names it without schema from a session whose search_path differs from the
+/// runner's.
 pub async fn schemas_with_relation(client: &Client, name: &str) -> Result<Vec<String>> {
     let rows = client
         .query(
@@ -212,6 +214,33 @@ pub async fn schemas_with_relation(client: &Client, name: &str) -> Result<Vec<St
             &[&name],
         )
         .await
-        .map_err(Error::database(format!("find the schemas of {name}")))?;
+        .map_err(Error::database(format!(
+            "find the schemas that contain a relation named {name}"
+        )))?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// Returns the partitioned tables above a partition, nearest first, up to the root of its
+/// partition tree. Empty for a relation that is no partition.
+pub async fn partition_ancestors(client: &Client, oid: u32) -> Result<Vec<ParentTable>> {
+    // pg_partition_ancestors (PostgreSQL 12 and later) lists the relation itself first.
+    let rows = client
+        .query(
+            "SELECT a.relid::oid, a.relid::text
+             FROM pg_partition_ancestors($1::oid::regclass) WITH ORDINALITY AS a(relid, level)
+             WHERE a.relid::oid <> $1
+             ORDER BY a.level",
+            &[&oid],
+        )
+        .await
+        .map_err(Error::database(format!(
+            "list the partition ancestors of relation {oid}"
+        )))?;
+    Ok(rows
+        .iter()
+        .map(|row| ParentTable {
+            oid: row.get(0),
+            name: row.get(1),
+        })
+        .collect())
 }

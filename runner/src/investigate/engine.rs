@@ -7,7 +7,7 @@ use tracing::Instrument;
 
 use super::activity::{ActivitySamples, sample_activity};
 use super::analyze::Analyzer;
-use super::delta::{Deltas, Window, compute_deltas};
+use super::delta::{Deltas, StatementDelta, Window, compute_deltas};
 use super::error::{Error, Result};
 use super::findings::{Finding, Investigation};
 use super::hypothetical::ensure_hypopg;
@@ -55,8 +55,9 @@ pub async fn investigate(client: &Client, options: &InvestigateOptions) -> Resul
     .await
 }
 
-/// Investigates the window between two snapshots the caller took with [`take_snapshot`],
-/// without samples of `pg_stat_activity`, so every `$n` is planned as a parameter.
+/// Investigates the window between two snapshots that the caller took with
+/// [`take_snapshot`]. Without samples of `pg_stat_activity`, every `$n` is planned as a
+/// parameter.
 pub async fn investigate_between(
     client: &Client,
     before: &Snapshot,
@@ -67,8 +68,8 @@ pub async fn investigate_between(
     investigate_observed(client, before, after, &samples, options).await
 }
 
-/// Investigates the window between two snapshots, with the statement texts sampled from
-/// `pg_stat_activity` meanwhile, which tell literals from parameters.
+/// Investigates the window between two snapshots, using the statement texts sampled from
+/// `pg_stat_activity` meanwhile to tell the client's literals from its parameters.
 pub async fn investigate_observed(
     client: &Client,
     before: &Snapshot,
@@ -111,14 +112,14 @@ pub async fn investigate_observed(
         deltas: &deltas,
         samples,
     };
-    let hot = deltas
+    let own_role = current_role_oid(client).await?;
+    let (monitoring, hot): (Vec<&StatementDelta>, Vec<&StatementDelta>) = deltas
         .statements
         .iter()
         .filter(|statement| statement.share_of_time_pct >= options.min_share_pct)
-        .filter(|statement| !reads_statistics_views(&statement.query))
-        .take(options.top_statements);
+        .partition(|statement| reads_statistics_views(&statement.query));
     let mut analyzed = Vec::new();
-    for statement in hot {
+    for statement in hot.into_iter().take(options.top_statements) {
         let (finding, planned) = analyzer.analyze(statement).await;
         tracing::debug!(
             query_id = statement.key.query_id,
@@ -131,6 +132,7 @@ pub async fn investigate_observed(
     let mut findings: Vec<Finding> = analyzed.into_iter().map(|(finding, _)| finding).collect();
     add_hottest_to_refusals(&mut findings);
     let mut notes = window_notes(&deltas);
+    notes.extend(monitoring_notes(&monitoring, own_role));
     if role.is_standby() {
         notes.push(format!(
             "This server is a hot standby, so it was analyzed read-only and nothing is built \
@@ -155,7 +157,9 @@ pub async fn investigate_observed(
     })
 }
 
-/// Views whose statements are monitoring, DBAgent's own included: no index serves them.
+/// The statistics views that DBAgent's own queries read, and the prefix of the HypoPG
+/// functions it calls. No index can serve a statement on them, so such statements are left
+/// out of the analysis. `pg_stat_statements` also matches `pg_stat_statements_info`.
 const STATISTICS_VIEWS: [&str; 5] = [
     "pg_stat_statements",
     "pg_stat_user_tables",
@@ -164,11 +168,38 @@ const STATISTICS_VIEWS: [&str; 5] = [
     "hypopg_",
 ];
 
+/// Matches the statement text against [`STATISTICS_VIEWS`], ignoring case because a client
+/// may write `PG_STAT_ACTIVITY`.
+///
+/// NOTE: this is a substring match, so a user table whose name contains one of these names,
+/// such as `hypopg_results`, is left out too.
 fn reads_statistics_views(query: &str) -> bool {
+    let query = query.to_lowercase();
     STATISTICS_VIEWS.iter().any(|view| query.contains(view))
 }
 
-/// Says what a reset or evictions did to the window, because both make its figures partial.
+/// Notes each hot statement on statistics views that another role ran, such as a monitoring
+/// tool polling `pg_stat_statements`. Its cost is real even though no index can lower it.
+/// DBAgent's own statements run as `own_role` and are not noted.
+fn monitoring_notes(statements: &[&StatementDelta], own_role: u32) -> Vec<String> {
+    statements
+        .iter()
+        .filter(|statement| statement.key.user_id != own_role)
+        .map(|statement| {
+            format!(
+                "Statement {} reads PostgreSQL's statistics views and used {:.1} % of execution \
+                 time in the window ({:.2} ms per call). No index can serve those views, so it \
+                 was not analyzed. Running it less often lowers its cost.",
+                statement.key.query_id,
+                statement.share_of_time_pct,
+                statement.mean_time_ms()
+            )
+        })
+        .collect()
+}
+
+/// Describes what a reset or evictions did to the window, because both make its figures
+/// partial.
 fn window_notes(deltas: &Deltas) -> Vec<String> {
     let mut notes = Vec::new();
     if let Some(reset) = &deltas.shortened_by {
@@ -213,10 +244,69 @@ fn add_hottest_to_refusals(findings: &mut [Finding]) {
     }
 }
 
+/// Returns the OID of the runner's role, which `pg_stat_statements.userid` records for
+/// DBAgent's own statements.
+async fn current_role_oid(client: &Client) -> Result<u32> {
+    let row = client
+        .query_one("SELECT current_user::regrole::oid", &[])
+        .await
+        .map_err(Error::database("read the OID of the current role"))?;
+    Ok(row.get(0))
+}
+
 pub(super) async fn server_version(client: &Client) -> Result<i32> {
     let row = client
         .query_one("SELECT current_setting('server_version_num')::int", &[])
         .await
         .map_err(Error::database("read server_version_num"))?;
     Ok(row.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_views_match_any_case() {
+        assert!(reads_statistics_views("SELECT * FROM PG_STAT_ACTIVITY"));
+        assert!(reads_statistics_views(
+            "SELECT dealloc FROM pg_stat_statements_info"
+        ));
+        assert!(reads_statistics_views(
+            "SELECT * FROM hypopg_create_index($1)"
+        ));
+        assert!(!reads_statistics_views(
+            "SELECT * FROM orders WHERE id = $1"
+        ));
+    }
+
+    fn monitoring_statement(user_id: u32) -> StatementDelta {
+        StatementDelta {
+            key: super::super::snapshot::StatementKey {
+                query_id: 42,
+                user_id,
+                database_id: 5,
+                toplevel: true,
+            },
+            query: "SELECT * FROM pg_stat_statements".to_string(),
+            calls: 10,
+            exec_time_ms: 250.0,
+            rows: 10,
+            shared_blks_hit: 0,
+            shared_blks_read: 0,
+            share_of_time_pct: 60.0,
+        }
+    }
+
+    #[test]
+    fn monitoring_notes_skip_own_role() {
+        let own = monitoring_statement(10);
+        let other = monitoring_statement(20);
+        assert!(monitoring_notes(&[&own], 10).is_empty());
+        let notes = monitoring_notes(&[&own, &other], 10);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("Statement 42 reads"), "{}", notes[0]);
+        assert!(notes[0].contains("60.0 %"), "{}", notes[0]);
+        assert!(notes[0].contains("25.00 ms per call"), "{}", notes[0]);
+    }
 }

@@ -58,8 +58,9 @@ impl Error {
     }
 }
 
-/// Returns the server's SQLSTATE and message of a failed query, which the error's own text
-/// ("db error") leaves out, or the error's text when the server sent none.
+/// Formats the server's message and SQLSTATE of a failed query, such as
+/// `relation "orders" does not exist (42P01)`, which the error's own text ("db error") leaves
+/// out. Returns the error's text when the server sent no message.
 pub(crate) fn server_detail(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),

@@ -13,10 +13,12 @@ use super::snapshot::TableName;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Investigation {
     pub window: Window,
-    /// A reset of the counters during `window` that spoiled it. When set, `statements` and
-    /// `findings` are empty, because deltas across a reset are meaningless.
+    /// A reset of all `pg_stat_statements` entries during `window` whose time is unknown or
+    /// leaves too short a window after it. When set, `statements` and `findings` are empty,
+    /// because deltas across a reset are meaningless.
     pub counter_reset: Option<CounterReset>,
-    /// A reset that shortened `window` to the time after it.
+    /// A reset of all `pg_stat_statements` entries during the observation window. `window`
+    /// then starts at the reset.
     pub shortened_by: Option<CounterReset>,
     /// Earlier windows that were discarded because of a reset, oldest first.
     pub discarded_windows: Vec<CounterReset>,
@@ -29,7 +31,7 @@ pub struct Investigation {
     /// Whether the server is a primary or a standby, and which primary a standby follows.
     pub server_role: ServerRole,
     /// Facts about the window and the server that bear on every finding, in plain sentences,
-    /// such as a reset that shortened the window. They are also in each finding's notes.
+    /// such as a reset that shortened the window. Each finding's notes repeat them.
     pub notes: Vec<String>,
 }
 
@@ -132,8 +134,8 @@ pub enum Verdict {
         table: String,
         kind: String,
     },
-    /// The runner's role neither owns the table nor belongs to the role that does, so it may
-    /// not build an index there.
+    /// The runner's role lacks the owner's privileges on the table or the CREATE privilege on
+    /// its schema, so it may not build an index there.
     NotOwner {
         table: String,
         owner: String,
@@ -145,7 +147,7 @@ pub enum Verdict {
         index: String,
     },
     /// The statement's shape keeps any btree index from serving it, such as an OR across
-    /// tables or a pattern with a leading wildcard; `reason` says which.
+    /// tables or a pattern with a leading wildcard. `reason` names the shape.
     QueryShape {
         table: String,
         reason: String,
@@ -179,7 +181,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// A stable identifier of the verdict's kind, such as `index_proposed`, for JSON output.
+    /// Returns a stable identifier of the verdict's kind for JSON output, such as
+    /// `index_proposed`.
     pub fn code(&self) -> &'static str {
         match self {
             Verdict::IndexProposed => "index_proposed",
@@ -200,8 +203,8 @@ impl Verdict {
         }
     }
 
-    /// Why no index is proposed, as a clause that completes "No index is proposed: ...".
-    /// Empty for [`Verdict::IndexProposed`].
+    /// Explains why no index is proposed, as a clause that completes "No index is proposed:
+    /// ...". Returns an empty string for [`Verdict::IndexProposed`].
     pub fn explanation(&self) -> String {
         match self {
             Verdict::IndexProposed => String::new(),
@@ -218,8 +221,8 @@ impl Verdict {
             ),
             Verdict::CostInsideFunction { function, track } => format!(
                 "its time is spent inside the function {function}, whose statements \
-                 pg_stat_statements does not record with track = {track}; set \
-                 pg_stat_statements.track = all to see them"
+                 pg_stat_statements does not record with track = {track}, and setting \
+                 pg_stat_statements.track = all records them"
             ),
             Verdict::TableTooSmall { table, rows, pages } => format!(
                 "{table} has about {rows} rows in {pages} pages, so a sequential scan is as \
@@ -233,9 +236,9 @@ impl Verdict {
                 format!("{table} is a {kind}, which cannot have an index")
             }
             Verdict::NotOwner { table, owner, role } => format!(
-                "{table} belongs to the role {owner}, and the runner's role {role} neither is \
-                 nor belongs to it, or may not create objects in its schema; an owner of the \
-                 table has to build the index"
+                "{table} belongs to the role {owner}, and the runner's role {role} either \
+                 lacks that role's privileges or may not create objects in the table's schema, \
+                 so an owner of the table has to build the index"
             ),
             Verdict::IndexExists { table, index } => {
                 format!("the existing index {index} on {table} already covers the filtered columns")

@@ -19,8 +19,8 @@ pub struct Evaluation {
 }
 
 /// Makes sure HypoPG is installed in the database, creating the extension when it is
-/// available on the server but not yet created. A standby cannot create it: there it has to
-/// come from the primary by replication.
+/// available on the server but not yet created. A standby cannot create it, so there the
+/// extension has to be created on the primary and reach the standby by replication.
 pub async fn ensure_hypopg(client: &Client, server_version: i32, standby: bool) -> Result<()> {
     let installed = client
         .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'", &[])

@@ -28,7 +28,7 @@ pub struct SeqScan {
     pub relation: String,
     pub filter: Option<String>,
     pub total_cost: f64,
-    /// The planner's rows, per process for a parallel scan.
+    /// The planner's row estimate (`Plan Rows`), which is per process for a parallel scan.
     pub plan_rows: f64,
     pub parallel_aware: bool,
 }
@@ -77,8 +77,8 @@ pub async fn plan_generic(
     Ok(parse_plan(&text))
 }
 
-/// Puts schemas before the session's search_path for the rest of the transaction. The
-/// schemas go in as a bind value, quoted as identifiers.
+/// Prepends schemas to the session's search_path until the transaction ends. The schemas
+/// are quoted as identifiers and passed as a bind value.
 async fn prepend_search_path(
     client: &Client,
     schemas: &[String],
@@ -145,7 +145,7 @@ pub fn seq_scans(plan: &GenericPlan) -> Vec<SeqScan> {
     scans_of_type(plan, "Seq Scan")
 }
 
-/// Lists every scan of a foreign table, which no index of this server can serve.
+/// Lists every `Foreign Scan` node of a plan. No index of this server can serve one.
 pub fn foreign_scans(plan: &GenericPlan) -> Vec<SeqScan> {
     scans_of_type(plan, "Foreign Scan")
 }
@@ -175,8 +175,9 @@ fn collect_scans(node: &Value, node_type: &str, scans: &mut Vec<SeqScan>) {
     }
 }
 
-/// Returns the number of processes a parallel plan divides its rows estimate by: the
-/// workers, plus the leader's share, which PostgreSQL takes as 30 % less for each worker.
+/// Returns the divisor of a parallel plan's row estimates: the planned workers plus the
+/// leader's share, which is 1 - 0.3 per worker when positive (`get_parallel_divisor` in
+/// PostgreSQL's costsize.c). It assumes `parallel_leader_participation` is on, the default.
 pub fn parallel_divisor(plan: &GenericPlan) -> f64 {
     let mut nodes = Vec::new();
     collect_nodes(&plan.json[0]["Plan"], &mut nodes);

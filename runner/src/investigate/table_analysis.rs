@@ -108,8 +108,8 @@ impl Analyzer<'_> {
             }
         }
         let outcome = self.pick(evaluated, existing, name.clone(), notes);
-        // An index that does not help a statement whose shape defeats indexes is explained
-        // by that shape, not by the small saving it measured.
+        // When the best index saves too little and the statement's shape defeats btree
+        // indexes, the verdict names the shape, which is the cause, not the small saving.
         if let TableOutcome::Evaluated(choice) = &outcome
             && choice.reduction_pct < self.options.min_cost_reduction_pct
             && let Some(reason) = obstacle_reason(parsed, tables, table)
