@@ -1,5 +1,4 @@
-//! Sizes and counts written for people, the same on the dashboard, in the API's sentences and
-//! in the command line.
+//! Sizes and counts written for people, the same on the dashboard and in the command line.
 
 /// Formats a byte count in decimal units (1 MB is 10^6 bytes), such as `96.5 MB`.
 pub fn bytes(count: u64) -> String {

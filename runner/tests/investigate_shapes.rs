@@ -180,3 +180,48 @@ async fn lateral_join_condition_gets_index() {
 fn plan_before(finding: &runner::investigate::Finding) -> &str {
     finding.evidence.plan_before.as_deref().unwrap_or_default()
 }
+
+/// A hot lookup through a view over 200,000 payments: the plan scans the table beneath it,
+/// and the finding names the view and that table rather than calling the plan indexed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_through_view_is_explained() {
+    let database = "inv_view";
+    let client = support::database(
+        database,
+        "CREATE TABLE payments (id bigserial PRIMARY KEY, payer int NOT NULL, amount int);
+         INSERT INTO payments (payer, amount)
+         SELECT g % 10000, g FROM generate_series(1, 200000) AS g;
+         CREATE VIEW big_payments AS SELECT * FROM payments WHERE amount > 1000;
+         ANALYZE payments;",
+    )
+    .await;
+    let workload = support::spawn_workload(
+        database,
+        "SELECT sum(amount) FROM big_payments WHERE payer = $1",
+        Duration::from_secs(4),
+        400,
+        |rng| vec![Box::new(rng.random_range(0..10_000i32))],
+    );
+
+    let investigation = investigate(&client, &support::options()).await.unwrap();
+    assert!(workload.await.unwrap() > 0);
+
+    let finding = support::finding_for(&investigation, "FROM big_payments");
+    assert!(finding.proposed_action.is_none(), "{finding:#?}");
+    assert_eq!(
+        finding.verdict,
+        Verdict::NotIndexable {
+            table: "public.big_payments".into(),
+            kind: "view".into(),
+        }
+    );
+    assert!(
+        finding
+            .evidence
+            .notes
+            .iter()
+            .any(|note| note.contains("reads public.payments sequentially through it")),
+        "{:#?}",
+        finding.evidence.notes
+    );
+}

@@ -129,7 +129,7 @@ impl Analyzer<'_> {
             if let Some(verdict) = cost_inside_function(self.client, &parsed).await? {
                 return Ok((verdict, None));
             }
-            return Ok((no_scan_verdict(&before, evidence), None));
+            return Ok((no_scan_verdict(&before, &tables, evidence), None));
         };
         self.fill_table_evidence(evidence, largest);
 
@@ -375,7 +375,7 @@ impl Analyzer<'_> {
     }
 }
 
-/// Collects the names in a statement that are no variables: its tables, their schemas and
+/// Collects the names in a statement that are not variables: its tables, their schemas and
 /// aliases, and the columns of those tables.
 fn known_names(parsed: &ParsedStatement, tables: &[Option<TableInfo>]) -> HashSet<String> {
     let mut known = HashSet::new();
@@ -390,14 +390,50 @@ fn known_names(parsed: &ParsedStatement, tables: &[Option<TableInfo>]) -> HashSe
     known
 }
 
-/// Returns the verdict for a plan without sequential scans of the statement's tables. A
-/// foreign table is read on another server, and every other table already goes through an
-/// index.
-fn no_scan_verdict(plan: &GenericPlan, evidence: &mut Evidence) -> Verdict {
+/// Returns the verdict for a plan without sequential scans of the statement's tables. A view
+/// hides the tables it scans, a foreign table is read on another server, and every other
+/// table already goes through an index.
+fn no_scan_verdict(
+    plan: &GenericPlan,
+    tables: &[Option<TableInfo>],
+    evidence: &mut Evidence,
+) -> Verdict {
+    let of_kind = |kind: &str| {
+        tables
+            .iter()
+            .flatten()
+            .find(|table| table.kind == kind)
+            .map(|table| table.name.to_string())
+    };
+    let base_scans = plan::seq_scans(plan);
+    if let Some(view) = of_kind("v")
+        && !base_scans.is_empty()
+    {
+        let scanned: Vec<String> = base_scans
+            .iter()
+            .map(|scan| format!("{}.{}", scan.schema, scan.relation))
+            .collect();
+        evidence.table = Some(view.clone());
+        evidence.notes.push(format!(
+            "{view} is a view, and the plan reads {} sequentially through it. Candidates are \
+             not derived through views: the view's own query, run against its tables, shows \
+             which index they need.",
+            scanned.join(", ")
+        ));
+        return Verdict::NotIndexable {
+            table: view,
+            kind: "view".into(),
+        };
+    }
     let Some(foreign) = plan::foreign_scans(plan).into_iter().next() else {
         return Verdict::NoSequentialScan;
     };
-    let table = format!("{}.{}", foreign.schema, foreign.relation);
+    // A scan that postgres_fdw pushes down as a join names no relation.
+    let table = if foreign.relation.is_empty() {
+        of_kind("f").unwrap_or_else(|| "a foreign table".into())
+    } else {
+        format!("{}.{}", foreign.schema, foreign.relation)
+    };
     evidence.table = Some(table.clone());
     evidence.notes.push(format!(
         "{table} is a foreign table: its rows come from another server, whose own indexes \
