@@ -413,7 +413,7 @@ fn pattern_start(pattern: &Node) -> Option<&str> {
 
 fn is_concatenation(expr: &protobuf::AExpr) -> bool {
     expr.kind == AExprKind::AexprOp as i32
-        && expr.name.last().is_some_and(|name| {
-            matches!(&name.node, Some(NodeEnum::String(text)) if text.sval == "||")
-        })
+        && expr.name.last().is_some_and(
+            |name| matches!(&name.node, Some(NodeEnum::String(text)) if text.sval == "||"),
+        )
 }

@@ -139,9 +139,10 @@ fn leading_wildcard_of(query: &str) -> Option<bool> {
     match &parsed.obstacles[..] {
         [
             Obstacle {
-                kind: ObstacleKind::PatternMatch {
-                    leading_wildcard, ..
-                },
+                kind:
+                    ObstacleKind::PatternMatch {
+                        leading_wildcard, ..
+                    },
                 ..
             },
         ] => *leading_wildcard,
@@ -152,11 +153,20 @@ fn leading_wildcard_of(query: &str) -> Option<bool> {
 #[test]
 fn pattern_start_decides_the_leading_wildcard() {
     let cases = [
-        ("SELECT id FROM logs WHERE source ILIKE '%' || $1 || '%'", Some(true)),
+        (
+            "SELECT id FROM logs WHERE source ILIKE '%' || $1 || '%'",
+            Some(true),
+        ),
         ("SELECT id FROM logs WHERE source LIKE '%disk%'", Some(true)),
-        ("SELECT id FROM logs WHERE source LIKE 'disk' || $1", Some(false)),
+        (
+            "SELECT id FROM logs WHERE source LIKE 'disk' || $1",
+            Some(false),
+        ),
         ("SELECT id FROM logs WHERE source LIKE 'disk%'", Some(false)),
-        ("SELECT id FROM logs WHERE source ILIKE $2 || $1 || $3", None),
+        (
+            "SELECT id FROM logs WHERE source ILIKE $2 || $1 || $3",
+            None,
+        ),
         ("SELECT id FROM logs WHERE source LIKE $1", None),
     ];
     for (query, expected) in cases {
