@@ -7,9 +7,9 @@
 //! - [`investigation_step`]: opens the issue with the server's [`risk`] facts, then executes
 //!   at once when an always-allow instruction's limits hold ([`autonomy`]), or suspends the
 //!   run for a person's decision.
-//! - [`resolution_step`]: after a decision, builds the index ([`execute`]), proves the fix
-//!   ([`verify`]) and closes the issue. [`build_progress`] stores the build's progress on the
-//!   run while it runs.
+//! - [`resolution_step`]: after a decision, checks the server again ([`preflight`]), builds
+//!   the index ([`execute`]), proves the fix ([`verify`]) and closes the issue.
+//!   [`build_progress`] stores the build's progress on the run while it runs.
 //! - [`service`]: the loop over the bus with bounded concurrency, lock renewal and heartbeats.
 //!
 //! A run's state lives in the store, so any runner can continue a run another runner started.
@@ -22,6 +22,7 @@ mod error;
 pub mod execute;
 pub mod investigate;
 pub mod investigation_step;
+pub mod preflight;
 pub mod resolution_step;
 pub mod risk;
 pub mod service;

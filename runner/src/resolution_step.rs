@@ -11,6 +11,7 @@ use tokio_postgres::Client;
 use crate::autonomy::{self, Autonomy};
 use crate::build_progress::ProgressPoller;
 use crate::execute::{BuildReport, build_index};
+use crate::preflight;
 use crate::verify::{self, Verification};
 use crate::{Context, Error, steps, target};
 
@@ -113,6 +114,9 @@ pub async fn execute(
     .await?;
 
     let client = target::connect(&ctx.config, &run.server_id).await?;
+    if let Some(reason) = preflight::blocker(&client, &run.server_id, &action).await? {
+        return fail_issue(ctx, &run, &issue, &reason).await;
+    }
     let report = match build_with_progress(ctx, &run, &client, &action).await {
         Ok(report) => report,
         Err(error) if error.is_retryable() => return Err(error),
