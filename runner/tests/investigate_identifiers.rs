@@ -114,8 +114,8 @@ async fn quoted_identifiers_build_valid_indexes() {
 }
 
 /// Both `sales.orders` and `"Sales".orders` exist, and the client reaches `sales.orders`
-/// through its own search_path. Only that table is read in the window, which tells the
-/// engine which one the unqualified name means.
+/// through its own search_path. Only that table is read in the window, so the engine takes
+/// it as the table the unqualified name means.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unqualified_name_resolves_to_the_table_read() {
     let database = "inv_search_path";

@@ -135,8 +135,8 @@ async fn seed_data_follows_distributions() {
     assert_eq!(mismatched, 0, "order totals differ from their items");
 
     let tail = count(&client, "SELECT (max(total_cents) / percentile_disc(0.5) WITHIN GROUP (ORDER BY total_cents))::bigint FROM orders").await;
-    // Prices are log-normal, so the largest order is far above the median; with unseeded
-    // random() the ratio varies from run to run, and one run gave 15. A ratio
+    // Prices are log-normal, so the largest order is far above the median. The seed uses
+    // unseeded random(), so the ratio varies from run to run, and one run gave 15. A ratio
     // above 10 still rules out the narrow spread of a normal distribution.
     assert!(tail > 10, "largest order only {tail} times the median");
 

@@ -303,10 +303,10 @@ fn permutations(items: &[&FilterTarget], size: usize) -> Vec<Vec<FilterTarget>> 
     result
 }
 
-/// Returns the valid btree index that equals the candidate or starts with its keys: the same
-/// leading keys, default operator classes, the same predicate, or none on both, and the same
-/// key directions or all of them reversed, because a btree scans both ways. Such an index
-/// already serves every lookup the candidate would.
+/// Returns the valid btree index that already serves every lookup the candidate would. Its
+/// leading keys equal the candidate's keys, with default operator classes and the same
+/// predicate (or none on both). Its key directions are the same or all reversed, because a
+/// btree scans both ways.
 pub fn covering_index<'a>(
     table: &'a TableInfo,
     candidate: &Candidate,

@@ -82,11 +82,7 @@ pub fn spawn_workload<F>(
 where
     F: Fn(&mut StdRng) -> Params + Send + 'static,
 {
-    let database = database.to_string();
-    tokio::spawn(async move {
-        let client = connect(&database).await;
-        run_workload(&client, sql, duration, max_calls, params, 7).await
-    })
+    spawn_session_workload(database, "", sql, duration, max_calls, params)
 }
 
 /// Returns the shared target cluster, for tests that need its port, its superuser login or
@@ -148,8 +144,10 @@ where
     let database = database.to_string();
     tokio::spawn(async move {
         let client = connect(&database).await;
-        client.batch_execute(setup).await.unwrap();
-        run_workload(&client, sql, duration, max_calls, params, 11).await
+        if !setup.is_empty() {
+            client.batch_execute(setup).await.unwrap();
+        }
+        run_workload(&client, sql, duration, max_calls, params).await
     })
 }
 
@@ -161,13 +159,12 @@ async fn run_workload<F>(
     duration: Duration,
     max_calls: u64,
     params: F,
-    seed: u64,
 ) -> u64
 where
     F: Fn(&mut StdRng) -> Params,
 {
     let statement = client.prepare(sql).await.unwrap();
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = StdRng::seed_from_u64(7);
     let started = Instant::now();
     let mut calls = 0;
     while started.elapsed() < duration && calls < max_calls {

@@ -35,15 +35,7 @@ pub fn count(rows: u64) -> String {
     if rows >= 1_000_000 {
         return format!("{:.1} million", rows as f64 / 1e6);
     }
-    let digits = rows.to_string();
-    let mut grouped = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
+    contracts::units::thousands(rows)
 }
 
 /// Formats a rate with one decimal below 10 and none above.
