@@ -22,7 +22,7 @@ pub enum Error {
     #[error("a build of index {index} on server {server_id} is still running; waiting for it")]
     BuildInProgress { server_id: String, index: String },
 
-    #[error("failed to {action} on server {server_id}: {source}")]
+    #[error("failed to {action} on server {server_id}: {}", describe(source))]
     Target {
         action: String,
         server_id: String,
@@ -46,6 +46,19 @@ impl Error {
                 false
             }
         }
+    }
+}
+
+/// Returns the server's message and SQLSTATE for a database error, which the error's own
+/// `Display` leaves out ("db error"), and the error itself otherwise.
+fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(database_error) => format!(
+            "{} (SQLSTATE {})",
+            database_error.message(),
+            database_error.code().code()
+        ),
+        None => error.to_string(),
     }
 }
 
