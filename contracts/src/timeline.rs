@@ -30,6 +30,10 @@ pub enum TimelineEventKind {
     InstructionCreated,
     InstructionRevoked,
     ExecutionStarted,
+    /// The build waits for something outside DBAgent, such as another session's transaction.
+    BuildWaiting,
+    /// An INVALID index that an interrupted build left was dropped.
+    LeftoverDropped,
     ExecutionFinished,
     Verified,
     Resolved,

@@ -20,6 +20,13 @@ pub struct RunnerConfig {
     pub build_lock_timeout: Duration,
     /// `statement_timeout` of the index build.
     pub build_statement_timeout: Duration,
+    /// Age at which another session's open transaction counts as old: the build waits for
+    /// such transactions to end, so the runner waits for them first, where it can name them.
+    pub old_snapshot_age: Duration,
+    /// How long the runner waits for old transactions to end before it gives up on the build.
+    pub old_snapshot_wait: Duration,
+    /// Share of the data directory's file system that must stay free after the build.
+    pub disk_reserve_fraction: f64,
     /// Runs handled at once by this runner.
     pub max_concurrent_runs: usize,
     /// Interval of heartbeats on the run and of lock renewals on its trigger.
@@ -36,6 +43,9 @@ impl RunnerConfig {
             verify_samples: 3,
             build_lock_timeout: Duration::from_secs(5),
             build_statement_timeout: Duration::from_secs(30 * 60),
+            old_snapshot_age: Duration::from_secs(10),
+            old_snapshot_wait: Duration::from_secs(120),
+            disk_reserve_fraction: 0.1,
             max_concurrent_runs: 4,
             keepalive_interval: Duration::from_secs(10),
         }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use contracts::action::quote_identifier;
 use contracts::{CreateIndex, ServerId};
 use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
 
 use crate::target::failed;
 use crate::{Error, RunnerConfig};
@@ -37,6 +38,40 @@ pub async fn index_validity(
     Ok(row.map(|row| row.get(0)))
 }
 
+/// `lock_timeout` and `statement_timeout` of one build.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BuildTimeouts {
+    pub lock: Duration,
+    pub statement: Duration,
+}
+
+impl BuildTimeouts {
+    /// Sizes `statement_timeout` to the build's estimate: four times the estimate, because an
+    /// estimate from one scan's time can be off by that much on a busy server, and at least
+    /// [`MIN_STATEMENT_TIMEOUT`]. Without an estimate the configured timeout applies.
+    pub fn for_estimate(config: &RunnerConfig, estimate_seconds: Option<f64>) -> BuildTimeouts {
+        let statement = match estimate_seconds {
+            Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+                Duration::from_secs_f64(seconds * 4.0).max(MIN_STATEMENT_TIMEOUT)
+            }
+            _ => config.build_statement_timeout,
+        };
+        BuildTimeouts {
+            lock: config.build_lock_timeout,
+            statement,
+        }
+    }
+}
+
+/// Floor of an estimated build's `statement_timeout`, so that a build estimated at a second
+/// still gets time for its waits on other transactions.
+pub const MIN_STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How often the server checks that the runner is still connected during a build, so that a
+/// runner that dies mid-build stops its build within about this time instead of leaving it to
+/// run to the end unobserved. Supported by PostgreSQL 14 and later.
+const CLIENT_CHECK_INTERVAL: &str = "1s";
+
 /// Builds the index unless a valid one with its name exists.
 ///
 /// Every statement goes in its own call on an autocommit connection: `CREATE INDEX
@@ -47,35 +82,26 @@ pub async fn build_index(
     client: &Client,
     server_id: &ServerId,
     action: &CreateIndex,
-    config: &RunnerConfig,
+    timeouts: BuildTimeouts,
 ) -> Result<BuildReport, Error> {
     let started = Instant::now();
     // Set first, so that the drop of a leftover below is bounded too.
-    set_timeout(client, server_id, "lock_timeout", config.build_lock_timeout).await?;
-    set_timeout(
-        client,
-        server_id,
-        "statement_timeout",
-        config.build_statement_timeout,
-    )
-    .await?;
-    match index_validity(client, server_id, &action.schema, &action.index_name).await? {
-        Some(true) => {
-            return Ok(BuildReport {
-                duration: started.elapsed(),
-                already_existed: true,
-            });
-        }
-        // An index is INVALID while its concurrent build runs, as well as after a failed one:
-        // only a leftover may be dropped.
-        Some(false) if build_in_progress(client, server_id, action).await? => {
-            return Err(Error::BuildInProgress {
-                server_id: server_id.to_string(),
-                index: action.index_name.clone(),
-            });
-        }
-        Some(false) => drop_index(client, server_id, action).await?,
-        None => {}
+    apply_timeouts(client, server_id, timeouts).await?;
+    check_client_connection(client, server_id).await?;
+    let validity = index_validity(client, server_id, &action.schema, &action.index_name).await?;
+    if validity == Some(true) {
+        return Ok(BuildReport {
+            duration: started.elapsed(),
+            already_existed: true,
+        });
+    }
+    let leftover_stays = validity == Some(false)
+        && !drop_leftover(client, server_id, &action.schema, &action.index_name).await?;
+    if leftover_stays {
+        return Err(Error::BuildInProgress {
+            server_id: server_id.to_string(),
+            index: action.index_name.clone(),
+        });
     }
 
     // Rendered again from the structured fields, so that every identifier is quoted even if the
@@ -86,7 +112,7 @@ pub async fn build_index(
         let leftover = index_validity(client, server_id, &action.schema, &action.index_name).await;
         if leftover.ok().flatten() == Some(false) {
             tracing::warn!(server.id = %server_id, index = %action.index_name, "dropping the invalid index a failed build left");
-            drop_index(client, server_id, action).await?;
+            drop_index(client, server_id, &action.schema, &action.index_name).await?;
         }
         return Err(failed("build the index", server_id)(error));
     }
@@ -94,6 +120,56 @@ pub async fn build_index(
         duration: started.elapsed(),
         already_existed: false,
     })
+}
+
+/// Drops the index `schema.name` if it is INVALID and no backend is building it, and tells
+/// whether nothing invalid is left. An index is INVALID while its concurrent build runs as well
+/// as after a failed one, and only a leftover may be dropped.
+pub async fn drop_leftover(
+    client: &Client,
+    server_id: &ServerId,
+    schema: &str,
+    name: &str,
+) -> Result<bool, Error> {
+    if index_validity(client, server_id, schema, name).await? != Some(false) {
+        return Ok(true);
+    }
+    if build_in_progress(client, server_id, schema, name).await? {
+        return Ok(false);
+    }
+    drop_index(client, server_id, schema, name).await?;
+    Ok(true)
+}
+
+/// Asks the server to poll the runner's connection during the build. A server older than
+/// PostgreSQL 14 does not know the setting, and the build goes on without it.
+async fn check_client_connection(client: &Client, server_id: &ServerId) -> Result<(), Error> {
+    let set = client
+        .execute(
+            "SELECT set_config('client_connection_check_interval', $1, false)",
+            &[&CLIENT_CHECK_INTERVAL],
+        )
+        .await;
+    match set {
+        Ok(_) => Ok(()),
+        Err(error) if error.code() == Some(&SqlState::UNDEFINED_OBJECT) => {
+            tracing::info!(server.id = %server_id, "the server has no client_connection_check_interval, so a build whose runner dies runs on to its end");
+            Ok(())
+        }
+        Err(error) => Err(failed("set client_connection_check_interval", server_id)(
+            error,
+        )),
+    }
+}
+
+/// Sets both timeouts for the session, each in a call of its own.
+pub async fn apply_timeouts(
+    client: &Client,
+    server_id: &ServerId,
+    timeouts: BuildTimeouts,
+) -> Result<(), Error> {
+    set_timeout(client, server_id, "lock_timeout", timeouts.lock).await?;
+    set_timeout(client, server_id, "statement_timeout", timeouts.statement).await
 }
 
 async fn set_timeout(
@@ -114,7 +190,8 @@ async fn set_timeout(
 async fn build_in_progress(
     client: &Client,
     server_id: &ServerId,
-    action: &CreateIndex,
+    schema: &str,
+    name: &str,
 ) -> Result<bool, Error> {
     let row = client
         .query_opt(
@@ -122,7 +199,7 @@ async fn build_in_progress(
              JOIN pg_class c ON c.oid = p.index_relid
              JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname = $1 AND c.relname = $2",
-            &[&action.schema, &action.index_name],
+            &[&schema, &name],
         )
         .await
         .map_err(failed("look for a running index build", server_id))?;
@@ -132,12 +209,13 @@ async fn build_in_progress(
 async fn drop_index(
     client: &Client,
     server_id: &ServerId,
-    action: &CreateIndex,
+    schema: &str,
+    name: &str,
 ) -> Result<(), Error> {
     let statement = format!(
         "DROP INDEX CONCURRENTLY IF EXISTS {}.{}",
-        quote_identifier(&action.schema),
-        quote_identifier(&action.index_name)
+        quote_identifier(schema),
+        quote_identifier(name)
     );
     client
         .batch_execute(&statement)

@@ -11,6 +11,7 @@
 //!   the index ([`execute`]), proves the fix ([`verify`]) and closes the issue.
 //!   [`build_progress`] stores the build's progress on the run while it runs.
 //! - [`service`]: the loop over the bus with bounded concurrency, lock renewal and heartbeats.
+//!   It starts with [`leftovers`], which drops INVALID indexes of builds a dead runner left.
 //!
 //! A run's state lives in the store, so any runner can continue a run another runner started.
 
@@ -22,6 +23,7 @@ mod error;
 pub mod execute;
 pub mod investigate;
 pub mod investigation_step;
+pub mod leftovers;
 pub mod preflight;
 pub mod resolution_step;
 pub mod risk;

@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 
 use crate::autonomy::{self, Autonomy};
 use crate::build_progress::ProgressPoller;
-use crate::execute::{BuildReport, build_index};
+use crate::execute::{BuildReport, BuildTimeouts, build_index};
 use crate::preflight;
 use crate::verify::{self, Verification};
 use crate::{Context, Error, steps, target};
@@ -114,10 +114,17 @@ pub async fn execute(
     .await?;
 
     let client = target::connect(&ctx.config, &run.server_id).await?;
-    if let Some(reason) = preflight::blocker(&client, &run.server_id, &action).await? {
+    if let Some(reason) = preflight::check(ctx, &run, &issue, &action, &client).await? {
         return fail_issue(ctx, &run, &issue, &reason).await;
     }
-    let report = match build_with_progress(ctx, &run, &client, &action).await {
+    let estimate = issue
+        .evidence
+        .risk
+        .as_ref()
+        .and_then(|risk| risk.build_estimate.as_ref());
+    let timeouts =
+        BuildTimeouts::for_estimate(&ctx.config, estimate.map(|estimate| estimate.seconds));
+    let report = match build_with_progress(ctx, &run, &client, &action, timeouts).await {
         Ok(report) => report,
         Err(error) if error.is_retryable() => return Err(error),
         Err(error) => return fail_issue(ctx, &run, &issue, &error.to_string()).await,
@@ -145,9 +152,10 @@ async fn build_with_progress(
     run: &Run,
     client: &Client,
     action: &CreateIndex,
+    timeouts: BuildTimeouts,
 ) -> Result<BuildReport, Error> {
     let poller = ProgressPoller::start(ctx, run, client).await;
-    let built = build_index(client, &run.server_id, action, &ctx.config).await;
+    let built = build_index(client, &run.server_id, action, timeouts).await;
     if let Some(poller) = poller {
         poller.finish().await;
     }

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::{Context, steps, trigger};
+use crate::{Context, leftovers, steps, trigger};
 
 /// How long one receive waits for a trigger before checking for shutdown again.
 const RECEIVE_WAIT: Duration = Duration::from_secs(5);
@@ -27,6 +27,11 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
         max_concurrent_runs = ctx.config.max_concurrent_runs,
         "runner started"
     );
+    // Before any trigger, so that a retried build starts from a clean table.
+    tokio::select! {
+        _ = shutdown.cancelled() => return,
+        _ = leftovers::sweep(&ctx) => {}
+    }
     let permits = Arc::new(Semaphore::new(ctx.config.max_concurrent_runs.max(1)));
     let mut handlers = JoinSet::new();
     let mut backoff = BACKOFF_INITIAL;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cluster::{ClusterKind, TempCluster};
 use contracts::{CreateIndex, IndexKey, ServerId};
-use runner::preflight::blocker;
+use runner::preflight::access::blocker;
 use tokio_postgres::{Client, NoTls};
 
 const DATABASE: &str = "preflight";

@@ -10,7 +10,7 @@ use cluster::{ClusterKind, TempCluster};
 use contracts::{
     ActionKind, AlertId, ApprovalDecision, CpuSample, Decision, Instruction, InstructionId,
     InstructionScope, IssueStatus, Limits, MetricsSource, ProposedAction, ResolutionPath, Run,
-    RunId, RunState, Server, ServerId, Trigger, TriggerKind,
+    RunId, RunState, Server, ServerId, TimelineEventKind, Trigger, TriggerKind,
 };
 use control::ControlPlane;
 use runner::{Context, RunnerConfig, trigger};
@@ -596,4 +596,178 @@ async fn build_progress_recorded_on_run() {
         sessions = progress_sessions(&setup).await;
     }
     assert_eq!(sessions, 0, "the progress poller outlived the build");
+}
+
+/// Runs the investigation under load, approves the proposed index, and returns the run.
+async fn approved_run(setup: &Setup) -> Run {
+    let run = queued_run(setup).await;
+    start_under_load(setup, &run).await;
+    decide(setup, &run, Decision::Approve).await;
+    run
+}
+
+/// Opens a session idle in a `REPEATABLE READ` transaction on another table, which a
+/// concurrent build has to wait for, and returns it with its backend pid.
+async fn hold_old_snapshot(setup: &Setup) -> (tokio_postgres::Client, i32) {
+    let holder = support::connect(&setup.database).await;
+    holder
+        .batch_execute("CREATE TABLE IF NOT EXISTS audit_notes (id int)")
+        .await
+        .unwrap();
+    holder
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM audit_notes")
+        .await
+        .unwrap();
+    let pid = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    (holder, pid)
+}
+
+async fn timeline_message(setup: &Setup, kind: TimelineEventKind) -> Option<String> {
+    let events = setup.ctx.control.timeline(&setup.server_id).await.unwrap();
+    events
+        .into_iter()
+        .find(|event| event.kind == kind)
+        .map(|event| event.message)
+}
+
+fn failure_reason(issue: &contracts::Issue) -> String {
+    match &issue.resolution.as_ref().expect("a resolution").path {
+        ResolutionPath::Failed { reason } => reason.clone(),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn old_snapshot_fails_after_bounded_wait() {
+    let mut setup = setup("old_snapshot").await;
+    setup.ctx.config.old_snapshot_age = Duration::from_secs(1);
+    setup.ctx.config.old_snapshot_wait = Duration::from_secs(3);
+    let run = approved_run(&setup).await;
+    let (holder, pid) = hold_old_snapshot(&setup).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    trigger::handle(&setup.ctx, &trigger(&run, TriggerKind::Resume))
+        .await
+        .unwrap();
+
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    assert_eq!(issues[0].status, IssueStatus::Failed);
+    let reason = failure_reason(&issues[0]);
+    assert!(reason.contains(&format!("pid {pid} ")), "{reason}");
+    assert!(reason.contains("idle in transaction"), "{reason}");
+    let waiting = timeline_message(&setup, TimelineEventKind::BuildWaiting)
+        .await
+        .expect("the wait is on the timeline");
+    assert!(waiting.contains(&format!("pid {pid} ")), "{waiting}");
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+    // The runner never ends another session: the holder's transaction is still open.
+    holder.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(stored_run(&setup, &run).await.state, RunState::Failed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn build_starts_once_old_snapshot_ends() {
+    let mut setup = setup("snapshot_ends").await;
+    setup.ctx.config.old_snapshot_age = Duration::from_secs(1);
+    setup.ctx.config.old_snapshot_wait = Duration::from_secs(60);
+    let run = approved_run(&setup).await;
+    let (holder, _) = hold_old_snapshot(&setup).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let ctx = setup.ctx.clone();
+    let resume_trigger = trigger(&run, TriggerKind::Resume);
+    let resumed = tokio::spawn(async move { trigger::handle(&ctx, &resume_trigger).await });
+    let mut waiting = None;
+    for _ in 0..100 {
+        waiting = timeline_message(&setup, TimelineEventKind::BuildWaiting).await;
+        if waiting.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(waiting.is_some(), "the runner did not report the wait");
+    holder.batch_execute("COMMIT").await.unwrap();
+    resumed.await.unwrap().unwrap();
+
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    assert_eq!(issues[0].status, IssueStatus::Resolved);
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disk_reserve_rejects_build() {
+    let mut setup = setup("disk").await;
+    // The whole file system must stay free, which no build can satisfy.
+    setup.ctx.config.disk_reserve_fraction = 1.0;
+    let run = approved_run(&setup).await;
+
+    trigger::handle(&setup.ctx, &trigger(&run, TriggerKind::Resume))
+        .await
+        .unwrap();
+
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    assert_eq!(issues[0].status, IssueStatus::Failed);
+    let reason = failure_reason(&issues[0]);
+    assert!(reason.contains("the build needs about"), "{reason}");
+    assert!(reason.contains("100 % of"), "{reason}");
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn startup_sweep_drops_leftover() {
+    let setup = setup("sweep").await;
+    let run = approved_run(&setup).await;
+    // A build of the proposed index that a timeout cancelled, as a killed runner's would be.
+    let (holder, _) = hold_old_snapshot(&setup).await;
+    let builder = support::connect(&setup.database).await;
+    builder
+        .batch_execute("SET statement_timeout = '1s'")
+        .await
+        .unwrap();
+    let cancelled = builder
+        .batch_execute(
+            "CREATE INDEX CONCURRENTLY idx_tickets_requester_id ON tickets (requester_id)",
+        )
+        .await;
+    assert!(cancelled.is_err(), "the build was expected to time out");
+    holder.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(false)
+    );
+
+    let dropped = runner::leftovers::sweep_server(&setup.ctx, &setup.server_id)
+        .await
+        .unwrap();
+
+    assert_eq!(dropped, 1);
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+    let message = timeline_message(&setup, TimelineEventKind::LeftoverDropped)
+        .await
+        .expect("the drop is on the timeline");
+    assert!(message.contains("idx_tickets_requester_id"), "{message}");
+    // The approved run then builds the index from a clean table.
+    trigger::handle(&setup.ctx, &trigger(&run, TriggerKind::Resume))
+        .await
+        .unwrap();
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(true)
+    );
 }
