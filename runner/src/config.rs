@@ -16,6 +16,10 @@ pub struct RunnerConfig {
     pub verify_settle: Duration,
     /// CPU samples, after settling, that must average below the threshold.
     pub verify_samples: usize,
+    /// Minimum time, after settling, over which the hot statement's mean time is measured.
+    /// Verification lasts at least this long, and longer while CPU is still above its
+    /// threshold.
+    pub verify_window: Duration,
     /// `lock_timeout` of the index build: how long it may wait for its table lock.
     pub build_lock_timeout: Duration,
     /// `statement_timeout` of the index build.
@@ -41,6 +45,7 @@ impl RunnerConfig {
             verify_timeout: Duration::from_secs(180),
             verify_settle: Duration::from_secs(5),
             verify_samples: 3,
+            verify_window: Duration::from_secs(30),
             build_lock_timeout: Duration::from_secs(5),
             build_statement_timeout: Duration::from_secs(30 * 60),
             old_snapshot_age: Duration::from_secs(10),

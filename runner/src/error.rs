@@ -32,6 +32,15 @@ pub enum Error {
 
     #[error("{0}")]
     Verification(String),
+
+    /// The index passed the other checks, but the statement's mean time did not fall enough
+    /// to keep it. The measurements go on the closed issue.
+    #[error("{reason}")]
+    NoGain {
+        reason: String,
+        cpu_after_pct: f64,
+        mean_time_after_ms: f64,
+    },
 }
 
 impl Error {
@@ -42,9 +51,10 @@ impl Error {
             Error::Investigate(error) => error.is_retryable(),
             Error::Target { source, .. } => target_error_is_transient(source),
             Error::BuildInProgress { .. } => true,
-            Error::UnknownTarget { .. } | Error::InvalidTarget { .. } | Error::Verification(_) => {
-                false
-            }
+            Error::UnknownTarget { .. }
+            | Error::InvalidTarget { .. }
+            | Error::Verification(_)
+            | Error::NoGain { .. } => false,
         }
     }
 }

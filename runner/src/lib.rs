@@ -8,7 +8,8 @@
 //!   at once when an always-allow instruction's limits hold ([`autonomy`]), or suspends the
 //!   run for a person's decision.
 //! - [`resolution_step`]: after a decision, checks the server again ([`preflight`]), builds
-//!   the index ([`execute`]), proves the fix ([`verify`]) and closes the issue.
+//!   the index ([`execute`]), proves the fix ([`verify`], with the statement's mean time from
+//!   [`statement_timing`]) and closes the issue.
 //!   [`build_progress`] stores the build's progress on the run while it runs.
 //! - [`service`]: the loop over the bus with bounded concurrency, lock renewal and heartbeats.
 //!   It starts with [`leftovers`], which drops INVALID indexes of builds a dead runner left.
@@ -28,6 +29,7 @@ pub mod preflight;
 pub mod resolution_step;
 pub mod risk;
 pub mod service;
+pub mod statement_timing;
 mod steps;
 pub mod target;
 pub mod trigger;

@@ -141,6 +141,17 @@ pub async fn execute(
     let verification = match verify::verify(ctx, &client, &run, &issue, &action).await {
         Ok(verification) => verification,
         Err(Error::Verification(reason)) => return fail_issue(ctx, &run, &issue, &reason).await,
+        Err(Error::NoGain {
+            reason,
+            cpu_after_pct,
+            mean_time_after_ms,
+        }) => {
+            let measured = Measured {
+                cpu_after_pct: Some(cpu_after_pct),
+                mean_time_after_ms: Some(mean_time_after_ms),
+            };
+            return close_failed(ctx, &run, &issue, &reason, measured).await;
+        }
         Err(error) => return Err(error),
     };
     resolve(ctx, run, issue, path, verification).await
@@ -177,7 +188,7 @@ async fn resolve(
         cpu_before_pct: issue.evidence.cpu_pct,
         cpu_after_pct: Some(verification.cpu_after_pct),
         mean_time_before_ms: Some(issue.evidence.mean_time_ms),
-        mean_time_after_ms: None,
+        mean_time_after_ms: verification.mean_after.mean_ms(),
     };
     close_issue(ctx, &issue, IssueStatus::Resolved, resolution).await?;
     ctx.record(
@@ -197,7 +208,24 @@ async fn resolve(
     .await
 }
 
+/// Measurements taken before a run failed, kept on the closed issue.
+#[derive(Debug, Default)]
+struct Measured {
+    cpu_after_pct: Option<f64>,
+    mean_time_after_ms: Option<f64>,
+}
+
 async fn fail_issue(ctx: &Context, run: &Run, issue: &Issue, reason: &str) -> Result<(), Error> {
+    close_failed(ctx, run, issue, reason, Measured::default()).await
+}
+
+async fn close_failed(
+    ctx: &Context,
+    run: &Run,
+    issue: &Issue,
+    reason: &str,
+    measured: Measured,
+) -> Result<(), Error> {
     tracing::error!(run.id = %run.id, issue.id = %issue.id, reason, "run failed");
     let resolution = Resolution {
         path: ResolutionPath::Failed {
@@ -205,9 +233,9 @@ async fn fail_issue(ctx: &Context, run: &Run, issue: &Issue, reason: &str) -> Re
         },
         resolved_at: Utc::now(),
         cpu_before_pct: issue.evidence.cpu_pct,
-        cpu_after_pct: None,
+        cpu_after_pct: measured.cpu_after_pct,
         mean_time_before_ms: Some(issue.evidence.mean_time_ms),
-        mean_time_after_ms: None,
+        mean_time_after_ms: measured.mean_time_after_ms,
     };
     close_issue(ctx, issue, IssueStatus::Failed, resolution).await?;
     ctx.record(run, TimelineEventKind::Failed, reason.to_string())
