@@ -13,6 +13,7 @@ use contracts::{
     RunId, RunState, Server, ServerId, TimelineEventKind, Trigger, TriggerKind,
 };
 use control::ControlPlane;
+use rand::rngs::StdRng;
 use runner::{Context, RunnerConfig, trigger};
 use tokio_util::sync::CancellationToken;
 
@@ -69,6 +70,7 @@ async fn setup(name: &str) -> Setup {
     config.verify_settle = Duration::from_millis(500);
     config.verify_samples = 2;
     config.verify_timeout = Duration::from_secs(30);
+    config.verify_window = Duration::from_secs(3);
 
     let sampler = CancellationToken::new();
     tokio::spawn(record_cpu(
@@ -148,6 +150,10 @@ fn trigger(run: &Run, kind: TriggerKind) -> Trigger {
     }
 }
 
+fn random_requester(rng: &mut StdRng) -> support::Params {
+    vec![Box::new(rand::Rng::random_range(rng, 0..50_000i64))]
+}
+
 /// Handles the start trigger while the hot statement runs, as it would under an alert.
 async fn start_under_load(setup: &Setup, run: &Run) {
     let load = support::spawn_workload(
@@ -155,12 +161,38 @@ async fn start_under_load(setup: &Setup, run: &Run) {
         HOT_STATEMENT,
         Duration::from_secs(6),
         5_000,
-        |rng| vec![Box::new(rand::Rng::random_range(rng, 0..50_000i64))],
+        random_requester,
     );
     trigger::handle(&setup.ctx, &trigger(run, TriggerKind::Start))
         .await
         .unwrap();
     load.await.unwrap();
+}
+
+/// Handles the resume trigger with `ctx` while the hot statement keeps running, so that
+/// verification measures its mean time on the new index.
+async fn resume_under_load(ctx: &Context, setup: &Setup, run: &Run) {
+    let load = support::spawn_workload(
+        &setup.database,
+        HOT_STATEMENT,
+        Duration::from_secs(300),
+        u64::MAX,
+        random_requester,
+    );
+    trigger::handle(ctx, &trigger(run, TriggerKind::Resume))
+        .await
+        .unwrap();
+    load.abort();
+}
+
+/// Returns the message of the run's event of `kind`, and fails the test when there is none.
+async fn event_message(setup: &Setup, run: &Run, kind: TimelineEventKind) -> String {
+    let events = setup.ctx.control.timeline(&run.server_id).await.unwrap();
+    events
+        .into_iter()
+        .find(|event| event.run_id == Some(run.id) && event.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} event for the run"))
+        .message
 }
 
 async fn index_is_valid(setup: &Setup, name: &str) -> Option<bool> {
@@ -232,9 +264,7 @@ async fn approval_resumes_suspended_run() {
         config: setup.ctx.config.clone(),
     };
     decide(&setup, &run, Decision::Approve).await;
-    trigger::handle(&other_runner, &trigger(&run, TriggerKind::Resume))
-        .await
-        .unwrap();
+    resume_under_load(&other_runner, &setup, &run).await;
 
     let resolved = setup
         .ctx
@@ -251,6 +281,14 @@ async fn approval_resumes_suspended_run() {
         }
     );
     assert!(resolution.cpu_after_pct.is_some());
+    let verified = event_message(&setup, &run, TimelineEventKind::Verified).await;
+    let before = resolution.mean_time_before_ms.expect("mean time before");
+    let after = resolution
+        .mean_time_after_ms
+        .unwrap_or_else(|| panic!("no mean time after: {verified}"));
+    eprintln!("mean time before {before:.3} ms, after {after:.3} ms; {verified}");
+    assert!(after < before, "{verified}");
+    assert!(verified.contains(" calls"), "{verified}");
     assert_eq!(
         index_is_valid(&setup, "idx_tickets_requester_id").await,
         Some(true)
@@ -263,6 +301,52 @@ async fn approval_resumes_suspended_run() {
         .unwrap()
         .value;
     assert_eq!(finished.state, RunState::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn index_without_gain_is_not_resolved() {
+    let setup = setup("no_gain").await;
+    let run = queued_run(&setup).await;
+    start_under_load(&setup, &run).await;
+    let issue_id = stored_run(&setup, &run).await.issue_id.unwrap();
+    // A mean of 100 ns before represents a statement that was already fast without the
+    // index. An index scan that returns rows takes longer, so the mean after stays above it.
+    setup
+        .ctx
+        .control
+        .update_issue(&run.server_id, issue_id, |issue| {
+            issue.evidence.mean_time_ms = 0.000_1;
+            true
+        })
+        .await
+        .unwrap();
+
+    decide(&setup, &run, Decision::Approve).await;
+    resume_under_load(&setup.ctx, &setup, &run).await;
+
+    let closed = setup
+        .ctx
+        .control
+        .issue(&run.server_id, issue_id)
+        .await
+        .unwrap();
+    assert_eq!(closed.status, IssueStatus::Failed);
+    let resolution = closed.resolution.unwrap();
+    let ResolutionPath::Failed { reason } = &resolution.path else {
+        panic!("closed as {:?}, not failed", resolution.path);
+    };
+    assert!(reason.contains("brought no gain"), "{reason}");
+    let drop = r#"DROP INDEX CONCURRENTLY "public"."idx_tickets_requester_id""#;
+    assert!(reason.contains(drop), "{reason}");
+    let after = resolution.mean_time_after_ms.expect("mean time after");
+    eprintln!("mean time after {after:.4} ms; {reason}");
+    assert!(resolution.cpu_after_pct.is_some());
+    // The reason proposes the drop, and the runner leaves the index for a person to drop.
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(true)
+    );
+    assert_eq!(stored_run(&setup, &run).await.state, RunState::Failed);
 }
 
 #[tokio::test(flavor = "multi_thread")]
