@@ -57,6 +57,16 @@ impl TimeWindow {
             time >= self.start || time < self.end
         }
     }
+
+    /// Returns the first moment at or after `now` when the window opens.
+    pub fn next_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let today = now.date_naive().and_time(self.start).and_utc();
+        if today >= now {
+            today
+        } else {
+            today + chrono::Duration::days(1)
+        }
+    }
 }
 
 impl Instruction {
@@ -80,6 +90,22 @@ mod tests {
 
     fn at(hour: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn next_start_today_or_tomorrow() {
+        let window = TimeWindow {
+            start: at(22),
+            end: at(6),
+        };
+        let day = DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .date_naive();
+        let morning = day.and_time(at(9)).and_utc();
+        assert_eq!(window.next_start(morning), day.and_time(at(22)).and_utc());
+        let night = day.and_time(at(23)).and_utc();
+        let tomorrow = day.succ_opt().unwrap().and_time(at(22)).and_utc();
+        assert_eq!(window.next_start(night), tomorrow);
     }
 
     #[test]

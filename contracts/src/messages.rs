@@ -56,6 +56,9 @@ pub enum TriggerKind {
     Start,
     /// Continue after a decision on the run's issue.
     Resume,
+    /// Continue when the time window of the always-allow instruction that scheduled the
+    /// action opens.
+    Scheduled,
 }
 
 /// Tells Platform Services where a run stopped.

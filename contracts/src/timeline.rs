@@ -29,6 +29,8 @@ pub enum TimelineEventKind {
     Skipped,
     InstructionCreated,
     InstructionRevoked,
+    /// The action waits for the time window of an always-allow instruction.
+    BuildScheduled,
     ExecutionStarted,
     /// The build waits for something outside DBAgent, such as another session's transaction.
     BuildWaiting,

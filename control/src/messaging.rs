@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bus::{Delivery, OutgoingMessage, SendOutcome};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use contracts::{
     Approval, Completion, CompletionOutcome, Envelope, MessageId, RunId, SCHEMA_VERSION, Trigger,
     TriggerKind,
@@ -31,6 +31,7 @@ impl Message for Trigger {
         let name = match self.kind {
             TriggerKind::Start => "trigger.start",
             TriggerKind::Resume => "trigger.resume",
+            TriggerKind::Scheduled => "trigger.scheduled",
         };
         MessageId::derived(run_id.0, name)
     }
@@ -57,6 +58,14 @@ impl Message for Approval {
     }
 }
 
+/// Wraps `payload` in an envelope with its derived message id.
+fn outgoing<T: Message>(run_id: RunId, payload: T) -> OutgoingMessage {
+    let message_id = payload.message_id(run_id);
+    let envelope = Envelope::new(message_id, run_id, Utc::now(), payload);
+    let body = serde_json::to_string(&envelope).expect("an envelope serializes");
+    OutgoingMessage::new(message_id.to_string(), body).with_correlation_id(run_id.to_string())
+}
+
 /// A received message with the delivery needed to settle it.
 #[derive(Debug)]
 pub struct Received<T> {
@@ -67,11 +76,17 @@ pub struct Received<T> {
 impl ControlPlane {
     /// Sends `payload` about `run_id` in an envelope with its derived message id.
     pub async fn send<T: Message>(&self, run_id: RunId, payload: T) -> Result<SendOutcome> {
-        let message_id = payload.message_id(run_id);
-        let envelope = Envelope::new(message_id, run_id, Utc::now(), payload);
-        let body = serde_json::to_string(&envelope).expect("an envelope serializes");
-        let message = OutgoingMessage::new(message_id.to_string(), body)
-            .with_correlation_id(run_id.to_string());
+        Ok(self.bus.send(T::QUEUE, outgoing(run_id, payload)).await?)
+    }
+
+    /// Sends `payload` like [`ControlPlane::send`], to be received no earlier than `at`.
+    pub async fn send_at<T: Message>(
+        &self,
+        run_id: RunId,
+        payload: T,
+        at: DateTime<Utc>,
+    ) -> Result<SendOutcome> {
+        let message = outgoing(run_id, payload).scheduled_at(at);
         Ok(self.bus.send(T::QUEUE, message).await?)
     }
 

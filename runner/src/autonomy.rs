@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-use contracts::{ActionKind, Instruction, InstructionId, RunId, ServerId};
+use contracts::{ActionKind, Instruction, InstructionId, RunId, ServerId, TimeWindow};
 use control::ControlPlane;
 
 /// The outcome of the autonomy check.
@@ -11,6 +11,13 @@ use control::ControlPlane;
 pub enum Autonomy {
     /// This instruction covers the action and its limits hold now.
     Allowed(Instruction),
+    /// An instruction allows it once its time window opens at `at`, and no instruction allows
+    /// it now. The limits are checked again when the window opens.
+    Scheduled {
+        instruction: Instruction,
+        at: DateTime<Utc>,
+        reasons: Vec<String>,
+    },
     /// No instruction allows it. Each reason explains why one instruction does not apply.
     AskFirst { reasons: Vec<String> },
 }
@@ -43,7 +50,8 @@ pub async fn check(
     Ok(decide(&instructions, server_id, schema, &facts))
 }
 
-/// Picks the first instruction that covers the action and whose limits hold.
+/// Picks the first instruction that covers the action and whose limits hold. Failing that,
+/// schedules the action for the earliest window of an instruction whose other limits hold.
 pub fn decide(
     instructions: &[Instruction],
     server_id: &ServerId,
@@ -51,13 +59,23 @@ pub fn decide(
     facts: &Facts,
 ) -> Autonomy {
     let mut reasons = Vec::new();
+    let mut earliest: Option<(&Instruction, DateTime<Utc>)> = None;
     for instruction in instructions {
         let rejected = if !instruction.is_active(facts.now) {
             Some("it is revoked or expired".to_string())
         } else if !instruction.covers(ActionKind::CreateIndex, server_id, schema) {
             Some(format!("it does not cover schema {schema}"))
+        } else if let Some(reason) = limits_violation(instruction, facts) {
+            Some(reason)
+        } else if let Some(window) = closed_window(instruction, facts.now) {
+            let opens = window.next_start(facts.now);
+            let expires_first = instruction.expires_at.is_some_and(|expiry| expiry <= opens);
+            if !expires_first && earliest.is_none_or(|(_, at)| opens < at) {
+                earliest = Some((instruction, opens));
+            }
+            Some(window_reason(facts.now, window, expires_first))
         } else {
-            limits_violation(instruction, facts)
+            None
         };
         match rejected {
             None => return Autonomy::Allowed(instruction.clone()),
@@ -67,13 +85,43 @@ pub fn decide(
             )),
         }
     }
+    if let Some((instruction, at)) = earliest {
+        return Autonomy::Scheduled {
+            instruction: instruction.clone(),
+            at,
+            reasons,
+        };
+    }
     if reasons.is_empty() {
         reasons.push("No always-allow instruction exists for this server.".to_string());
     }
     Autonomy::AskFirst { reasons }
 }
 
-/// Returns why the instruction's limits do not hold, or `None` when they all hold.
+/// Returns the instruction's time window when `now` is outside it.
+fn closed_window(instruction: &Instruction, now: DateTime<Utc>) -> Option<TimeWindow> {
+    instruction
+        .limits
+        .time_window
+        .filter(|window| !window.contains(now.time()))
+}
+
+fn window_reason(now: DateTime<Utc>, window: TimeWindow, expires_first: bool) -> String {
+    let outside = format!(
+        "it is {} UTC, outside the window {}-{}",
+        now.format("%H:%M"),
+        window.start.format("%H:%M"),
+        window.end.format("%H:%M")
+    );
+    if expires_first {
+        format!("{outside}, and it expires before the window opens")
+    } else {
+        outside
+    }
+}
+
+/// Returns why the instruction's size or daily limit does not hold, or `None` when both hold.
+/// The time window is checked apart, because a closed window delays the action instead.
 fn limits_violation(instruction: &Instruction, facts: &Facts) -> Option<String> {
     let limits = &instruction.limits;
     if let Some(max_bytes) = limits.max_table_bytes {
@@ -86,16 +134,6 @@ fn limits_violation(instruction: &Instruction, facts: &Facts) -> Option<String> 
             }
             Some(_) => {}
         }
-    }
-    if let Some(window) = limits.time_window
-        && !window.contains(facts.now.time())
-    {
-        return Some(format!(
-            "it is {} UTC, outside the window {}-{}",
-            facts.now.format("%H:%M"),
-            window.start.format("%H:%M"),
-            window.end.format("%H:%M")
-        ));
     }
     let actions_today = facts
         .actions_today
@@ -197,7 +235,6 @@ mod tests {
         let given = [instruction(limits())];
         let cases = [
             (facts(10, 2 << 30, &given[0], 0), "above the limit"),
-            (facts(20, 1 << 20, &given[0], 0), "outside the window"),
             (facts(10, 1 << 20, &given[0], 2), "the limit is 2"),
         ];
         for (facts, expected) in cases {
@@ -207,6 +244,46 @@ mod tests {
             };
             assert!(reasons[0].contains(expected), "{reasons:?}");
         }
+    }
+
+    #[test]
+    fn closed_window_schedules_for_its_start() {
+        let given = [instruction(limits())];
+        let evening = facts(20, 1 << 20, &given[0], 0);
+        let Autonomy::Scheduled { at, reasons, .. } =
+            decide(&given, &"db1".into(), "public", &evening)
+        else {
+            panic!("expected a scheduled action");
+        };
+        let tomorrow = evening.now.date_naive().succ_opt().unwrap();
+        assert_eq!(at, tomorrow.and_hms_opt(8, 0, 0).unwrap().and_utc());
+        assert!(
+            reasons[0].contains("outside the window 08:00-18:00"),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn closed_window_with_other_limit_asks() {
+        let given = [instruction(limits())];
+        let evening = facts(20, 2 << 30, &given[0], 0);
+        let outcome = decide(&given, &"db1".into(), "public", &evening);
+        assert!(matches!(outcome, Autonomy::AskFirst { .. }), "{outcome:?}");
+    }
+
+    #[test]
+    fn expiry_before_window_asks() {
+        let mut expiring = instruction(limits());
+        let evening = facts(20, 1 << 20, &expiring, 0);
+        expiring.expires_at = Some(evening.now + chrono::Duration::hours(2));
+        let Autonomy::AskFirst { reasons } = decide(&[expiring], &"db1".into(), "public", &evening)
+        else {
+            panic!("expected a request for approval");
+        };
+        assert!(
+            reasons[0].contains("expires before the window opens"),
+            "{reasons:?}"
+        );
     }
 
     #[test]

@@ -30,6 +30,11 @@ pub enum Error {
         source: tokio_postgres::Error,
     },
 
+    #[error(
+        "run {run_id} is still at its first step, so its scheduled trigger waits for it to be suspended"
+    )]
+    ScheduledTooEarly { run_id: String },
+
     #[error("{0}")]
     Verification(String),
 
@@ -50,7 +55,7 @@ impl Error {
             Error::Control(error) => error.is_retryable(),
             Error::Investigate(error) => error.is_retryable(),
             Error::Target { source, .. } => target_error_is_transient(source),
-            Error::BuildInProgress { .. } => true,
+            Error::BuildInProgress { .. } | Error::ScheduledTooEarly { .. } => true,
             Error::UnknownTarget { .. }
             | Error::InvalidTarget { .. }
             | Error::Verification(_)

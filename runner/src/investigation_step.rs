@@ -9,7 +9,7 @@ use tokio_postgres::Client;
 
 use crate::autonomy::{self, Autonomy};
 use crate::investigate::{self, InvestigateOptions, Investigation};
-use crate::{Context, Error, resolution_step, risk, steps, target};
+use crate::{Context, Error, resolution_step, risk, schedule, steps, target};
 
 /// Window before the run's creation over which "CPU before" is averaged; the monitor's default
 /// alert window.
@@ -84,6 +84,15 @@ pub async fn run(ctx: &Context, run: Run) -> Result<(), Error> {
                 instruction_id: instruction.id,
             };
             resolution_step::execute(ctx, run, issue, path).await
+        }
+        Autonomy::Scheduled {
+            instruction,
+            at,
+            mut reasons,
+        } => {
+            // The trigger goes first, so that a retry of this step cannot lose it.
+            reasons.push(schedule::schedule(ctx, &run, &instruction, at).await?);
+            ask_for_approval(ctx, run, issue, reasons).await
         }
         Autonomy::AskFirst { reasons } => ask_for_approval(ctx, run, issue, reasons).await,
     }

@@ -8,10 +8,10 @@ use contracts::{
 
 use tokio_postgres::Client;
 
-use crate::autonomy::{self, Autonomy};
 use crate::build_progress::ProgressPoller;
-use crate::execute::{BuildReport, BuildTimeouts, build_index};
+use crate::execute::{BuildReport, BuildTimeouts, apply_timeouts, build_index, drop_leftover};
 use crate::preflight;
+use crate::standing_permission::{self, Next};
 use crate::verify::{self, Verification};
 use crate::{Context, Error, steps, target};
 
@@ -35,36 +35,39 @@ pub async fn resume(ctx: &Context, run: Run) -> Result<(), Error> {
             .await?;
             ResolutionPath::HumanApproved { approved_by: by }
         }
-        None => match autonomous_path(ctx, &run, &issue).await? {
-            Some(path) => path,
-            None => {
-                tracing::warn!(run.id = %run.id, "resumed without a decision or an instruction that applies");
-                return Ok(());
+        None => match standing_permission::recheck(ctx, &run, &issue).await? {
+            Next::Execute(path) => path,
+            Next::Wait => return Ok(()),
+            Next::Fail(reason) => {
+                drop_leftover_of(ctx, &run, &issue).await;
+                return fail_issue(ctx, &run, &issue, &reason).await;
             }
         },
     };
     execute(ctx, run, issue, path).await
 }
 
-/// Re-checks standing permission for a run that was executing without a person's decision.
-async fn autonomous_path(
-    ctx: &Context,
-    run: &Run,
-    issue: &Issue,
-) -> Result<Option<ResolutionPath>, Error> {
+/// Drops what an interrupted build of the issue's index left, or logs why it could not; the
+/// next runner start sweeps again.
+async fn drop_leftover_of(ctx: &Context, run: &Run, issue: &Issue) {
     let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action else {
-        return Ok(None);
+        return;
     };
-    let bytes = issue.evidence.table_size_bytes;
-    let autonomy =
-        autonomy::check(&ctx.control, &run.server_id, run.id, &action.schema, bytes).await?;
-    let Autonomy::Allowed(instruction) = autonomy else {
-        return Ok(None);
+    let dropped = async {
+        let client = target::connect(&ctx.config, &run.server_id).await?;
+        let timeouts = BuildTimeouts::for_estimate(&ctx.config, None);
+        apply_timeouts(&client, &run.server_id, timeouts).await?;
+        drop_leftover(&client, &run.server_id, &action.schema, &action.index_name).await
     };
-    steps::record_instruction(ctx, run, instruction.id).await?;
-    Ok(Some(ResolutionPath::Autonomous {
-        instruction_id: instruction.id,
-    }))
+    match dropped.await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(run.id = %run.id, index = %action.index_name, "the index is being built by another session, so it was left alone");
+        }
+        Err(error) => {
+            tracing::warn!(run.id = %run.id, %error, "failed to drop what the interrupted build left");
+        }
+    }
 }
 
 async fn skip(ctx: &Context, run: Run, issue: Issue, by: String) -> Result<(), Error> {

@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use contracts::{
-    Completion, CompletionOutcome, InstructionId, IssueStatus, Resolution, ResolutionPath, Run,
-    RunState,
+    Completion, CompletionOutcome, InstructionId, Issue, IssueStatus, Resolution, ResolutionPath,
+    Run, RunState,
 };
 
 use crate::{Context, Error};
@@ -100,4 +100,24 @@ pub async fn record_instruction(
         })
         .await?;
     Ok(updated)
+}
+
+/// Adds each note the issue does not have yet to its evidence.
+pub async fn add_issue_notes(ctx: &Context, issue: &Issue, notes: &[String]) -> Result<(), Error> {
+    ctx.control
+        .update_issue(&issue.server_id, issue.id, |stored| {
+            let mut changed = false;
+            for note in notes {
+                if !stored.evidence.notes.contains(note) {
+                    stored.evidence.notes.push(note.clone());
+                    changed = true;
+                }
+            }
+            if changed {
+                stored.updated_at = Utc::now();
+            }
+            changed
+        })
+        .await?;
+    Ok(())
 }

@@ -17,8 +17,15 @@ pub async fn handle(ctx: &Context, trigger: &Trigger) -> Result<(), Error> {
             investigation_step::run(ctx, run).await
         }
         (_, RunState::Executing | RunState::Verifying) => resolution_step::resume(ctx, run).await,
-        (TriggerKind::Resume, RunState::AwaitingApproval) => {
+        (TriggerKind::Resume | TriggerKind::Scheduled, RunState::AwaitingApproval) => {
             resolution_step::resume(ctx, run).await
+        }
+        // The window opened while the run was still being investigated: the trigger comes
+        // back after its lock expires, when the run waits in its window.
+        (TriggerKind::Scheduled, RunState::Queued | RunState::Investigating) => {
+            Err(Error::ScheduledTooEarly {
+                run_id: run.id.to_string(),
+            })
         }
         (kind, state) => {
             tracing::debug!(run.id = %run.id, ?kind, ?state, "trigger has nothing left to do");

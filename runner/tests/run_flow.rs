@@ -5,7 +5,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{Timelike, Utc};
 use cluster::{ClusterKind, TempCluster};
 use contracts::{
     ActionKind, AlertId, ApprovalDecision, CpuSample, Decision, Instruction, InstructionId,
@@ -853,5 +853,139 @@ async fn startup_sweep_drops_leftover() {
     assert_eq!(
         index_is_valid(&setup, "idx_tickets_requester_id").await,
         Some(true)
+    );
+}
+
+/// An always-allow instruction for the public schema whose daily window opens `delay` from
+/// now and stays open for an hour, with the given table size limit.
+async fn instruction_opening_in(
+    setup: &Setup,
+    delay: chrono::Duration,
+    max_table_bytes: Option<u64>,
+) -> Instruction {
+    let opens = (Utc::now() + delay).time().with_nanosecond(0).unwrap();
+    let instruction = Instruction {
+        id: InstructionId::new(),
+        action: ActionKind::CreateIndex,
+        scope: InstructionScope {
+            server_id: setup.server_id.clone(),
+            schemas: vec!["public".to_string()],
+        },
+        limits: Limits {
+            max_table_bytes,
+            time_window: Some(contracts::TimeWindow {
+                start: opens,
+                end: opens + chrono::Duration::hours(1),
+            }),
+            max_actions_per_day: Some(3),
+        },
+        created_by: "dba@example.com".to_string(),
+        created_at: Utc::now(),
+        expires_at: None,
+        revoked_at: None,
+        revoked_by: None,
+    };
+    setup
+        .ctx
+        .control
+        .create_instruction(&instruction)
+        .await
+        .unwrap();
+    instruction
+}
+
+/// Runs the investigation outside the instruction's window and checks that the build was
+/// scheduled, not started.
+async fn scheduled_run(setup: &Setup) -> Run {
+    let run = queued_run(setup).await;
+    start_under_load(setup, &run).await;
+
+    assert_eq!(
+        stored_run(setup, &run).await.state,
+        RunState::AwaitingApproval
+    );
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    let notes = issues[0].evidence.notes.join("\n");
+    assert!(
+        notes.contains("Scheduled: always-allow instruction"),
+        "{notes}"
+    );
+    let scheduled = timeline_message(setup, TimelineEventKind::BuildScheduled).await;
+    assert!(scheduled.is_some(), "the schedule is not on the timeline");
+    assert_eq!(
+        index_is_valid(setup, "idx_tickets_requester_id").await,
+        None
+    );
+    run
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_window_schedules_build() {
+    let setup = setup("scheduled").await;
+    let instruction = instruction_opening_in(&setup, chrono::Duration::seconds(20), None).await;
+    let run = scheduled_run(&setup).await;
+
+    // The bus delivers the scheduled trigger when the window opens.
+    let handled = runner::service::run_once(&setup.ctx, Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    assert_eq!(handled, 1);
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    assert_eq!(issues[0].status, IssueStatus::Resolved);
+    let path = issues[0].resolution.as_ref().unwrap().path.clone();
+    assert_eq!(
+        path,
+        ResolutionPath::Autonomous {
+            instruction_id: instruction.id
+        }
+    );
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grown_table_stops_scheduled_build() {
+    let setup = setup("scheduled_grown").await;
+    let client = support::connect(&setup.database).await;
+    let size: i64 = client
+        .query_one("SELECT pg_table_size('tickets')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let limit = size as u64 + 1_000_000;
+    instruction_opening_in(&setup, chrono::Duration::seconds(20), Some(limit)).await;
+    let run = scheduled_run(&setup).await;
+    // The table grows past the limit before the window opens.
+    client
+        .batch_execute(
+            "INSERT INTO tickets
+             SELECT g, g % 50000, 'subject ' || g FROM generate_series(300001, 400000) g",
+        )
+        .await
+        .unwrap();
+
+    let handled = runner::service::run_once(&setup.ctx, Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    assert_eq!(handled, 1);
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    assert_eq!(issues[0].status, IssueStatus::AwaitingApproval);
+    let notes = issues[0].evidence.notes.join("\n");
+    assert!(
+        notes.contains("The scheduled build did not start"),
+        "{notes}"
+    );
+    assert!(notes.contains("above the limit"), "{notes}");
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+    assert_eq!(
+        stored_run(&setup, &run).await.state,
+        RunState::AwaitingApproval
     );
 }

@@ -6,10 +6,12 @@ pub mod access;
 pub mod disk;
 pub mod snapshots;
 
-use contracts::{CreateIndex, Issue, Run};
+use contracts::action::quote_identifier;
+use contracts::{CreateIndex, Issue, Run, ServerId};
 use tokio_postgres::Client;
 
 use crate::risk::{disk_space, local_data_dir};
+use crate::target::failed;
 use crate::{Context, Error};
 
 /// Runs every check, cheapest first, and returns why the index cannot be built now, as a
@@ -66,4 +68,24 @@ async fn disk_blocker(
         space,
         ctx.config.disk_reserve_fraction,
     ))
+}
+
+/// Returns the table's `pg_table_size`, the measure the always-allow size limit applies to, or
+/// `None` when the table no longer exists.
+pub async fn table_bytes(
+    client: &Client,
+    server_id: &ServerId,
+    action: &CreateIndex,
+) -> Result<Option<u64>, Error> {
+    let table = format!(
+        "{}.{}",
+        quote_identifier(&action.schema),
+        quote_identifier(&action.table)
+    );
+    let row = client
+        .query_one("SELECT pg_table_size(to_regclass($1))", &[&table])
+        .await
+        .map_err(failed("measure the table", server_id))?;
+    let bytes: Option<i64> = row.get(0);
+    Ok(bytes.map(|bytes| bytes.max(0) as u64))
 }
