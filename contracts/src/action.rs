@@ -1,6 +1,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::partitioned_index::{IndexedPartition, partition_index_name};
+
 /// PostgreSQL truncates identifiers longer than this many bytes (`NAMEDATALEN - 1`).
 const MAX_IDENTIFIER_BYTES: usize = 63;
 
@@ -27,7 +29,7 @@ impl ProposedAction {
         }
     }
 
-    /// Returns the statement DBAgent would run.
+    /// Returns the statements DBAgent would run.
     pub fn ddl(&self) -> &str {
         match self {
             ProposedAction::CreateIndex(index) => &index.ddl,
@@ -45,7 +47,13 @@ pub struct CreateIndex {
     /// `WHERE` clause of a partial index, as SQL produced by the statement parser.
     pub predicate: Option<String>,
     pub index_name: String,
+    /// The statement DBAgent runs, or for a partitioned table every statement of the
+    /// partition-by-partition build, one per line.
     pub ddl: String,
+    /// The partitions below `table` when it is partitioned, as the proposal saw them, in
+    /// build order. Empty for a table that is not partitioned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<IndexedPartition>,
 }
 
 /// One key of an index: a column or an expression.
@@ -79,6 +87,7 @@ impl CreateIndex {
             predicate,
             index_name,
             ddl: String::new(),
+            partitions: Vec::new(),
         };
         action.ddl = action.render_ddl();
         action
@@ -86,12 +95,17 @@ impl CreateIndex {
 
     /// Renders the statement with every identifier quoted and the table schema-qualified.
     pub fn render_ddl(&self) -> String {
+        let table = qualified_name(&self.schema, &self.table);
+        self.render_create("CREATE INDEX CONCURRENTLY", &self.index_name, &table)
+    }
+
+    /// Renders `<command> name ON <table> (keys) [WHERE predicate]` with this action's keys
+    /// and predicate, for the table itself or one of its partitions.
+    pub(crate) fn render_create(&self, command: &str, index_name: &str, table: &str) -> String {
         let keys: Vec<String> = self.keys.iter().map(IndexKey::render).collect();
         let mut ddl = format!(
-            "CREATE INDEX CONCURRENTLY {} ON {}.{} ({})",
-            quote_identifier(&self.index_name),
-            quote_identifier(&self.schema),
-            quote_identifier(&self.table),
+            "{command} {} ON {table} ({})",
+            quote_identifier(index_name),
             keys.join(", ")
         );
         if let Some(predicate) = &self.predicate {
@@ -157,6 +171,11 @@ pub fn index_name(table: &str, keys: &[IndexKey], predicate: Option<&str>) -> St
         name.pop();
     }
     name
+}
+
+/// Renders `schema.name` with both parts quoted.
+pub fn qualified_name(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_identifier(schema), quote_identifier(name))
 }
 
 /// Quotes an identifier as PostgreSQL's `quote_ident` does for any name: in double quotes, with

@@ -8,6 +8,7 @@
 //!   handles the alert, with the run's state machine.
 //! - [`issue`], [`evidence`], [`action`]: what a run found, the facts behind it and the fix it
 //!   proposes.
+//! - [`partitioned_index`]: the names and statements of an index built partition by partition.
 //! - [`instruction`], [`approval`]: standing permissions and a person's decision.
 //! - [`risk`]: server facts that bear on the risk of acting without asking.
 //! - [`timeline`]: events shown on the timeline.
@@ -25,6 +26,7 @@ pub mod ids;
 pub mod instruction;
 pub mod issue;
 pub mod messages;
+pub mod partitioned_index;
 pub mod risk;
 pub mod run;
 pub mod schema;

@@ -22,6 +22,35 @@ pub enum Error {
     #[error("a build of index {index} on server {server_id} is still running; waiting for it")]
     BuildInProgress { server_id: String, index: String },
 
+    #[error(
+        "the partitioned table {table} on server {server_id} has the partition {partition}, \
+         which is not a table and cannot have an index, so no index on {table} can become \
+         valid; index the other partitions one by one instead"
+    )]
+    PartitionNotIndexable {
+        server_id: String,
+        table: String,
+        partition: String,
+    },
+
+    #[error(
+        "index {index} on server {server_id} is still INVALID after {done} of {leaves} leaf \
+         partitions got their index attached; a partition was probably added during the build, \
+         and a retry indexes it"
+    )]
+    PartitionedIndexIncomplete {
+        server_id: String,
+        index: String,
+        done: usize,
+        leaves: usize,
+    },
+
+    #[error(
+        "an index named {index} already exists on another table on server {server_id}; drop or \
+         rename it, because DBAgent does not touch indexes it did not create"
+    )]
+    IndexNameTaken { server_id: String, index: String },
+
     #[error("failed to {action} on server {server_id}: {}", describe(source))]
     Target {
         action: String,
@@ -55,9 +84,13 @@ impl Error {
             Error::Control(error) => error.is_retryable(),
             Error::Investigate(error) => error.is_retryable(),
             Error::Target { source, .. } => target_error_is_transient(source),
-            Error::BuildInProgress { .. } | Error::ScheduledTooEarly { .. } => true,
+            Error::BuildInProgress { .. }
+            | Error::ScheduledTooEarly { .. }
+            | Error::PartitionedIndexIncomplete { .. } => true,
             Error::UnknownTarget { .. }
             | Error::InvalidTarget { .. }
+            | Error::PartitionNotIndexable { .. }
+            | Error::IndexNameTaken { .. }
             | Error::Verification(_)
             | Error::NoGain { .. } => false,
         }

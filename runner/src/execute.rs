@@ -7,6 +7,8 @@ use contracts::{CreateIndex, ServerId};
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
+use crate::execute_partitioned::{PartitionCounts, build_partitioned};
+use crate::partition_catalog::is_partitioned_table;
 use crate::target::failed;
 use crate::{Error, RunnerConfig};
 
@@ -16,6 +18,23 @@ pub struct BuildReport {
     pub duration: Duration,
     /// A valid index of that name was there already, from an earlier attempt of this run.
     pub already_existed: bool,
+    /// Counts of the leaf partition indexes, when the table is partitioned.
+    pub partitions: Option<PartitionCounts>,
+}
+
+impl BuildReport {
+    /// Describes the build for the timeline, such as "Built idx_t_a in 1.2 s".
+    pub fn summary(&self, index_name: &str) -> String {
+        let seconds = self.duration.as_secs_f64();
+        let Some(counts) = self.partitions else {
+            return format!("Built {index_name} in {seconds:.1} s");
+        };
+        format!(
+            "Built {index_name} in {seconds:.1} s on {} leaf partitions: {} built now, {} reused \
+             from an earlier attempt, {} INVALID leftovers dropped and rebuilt",
+            counts.leaves, counts.built, counts.reused, counts.leftovers_dropped
+        )
+    }
 }
 
 /// State of an index by name: `None` when missing, otherwise whether it is valid.
@@ -72,7 +91,9 @@ pub const MIN_STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
 /// run to the end unobserved. Supported by PostgreSQL 14 and later.
 const CLIENT_CHECK_INTERVAL: &str = "1s";
 
-/// Builds the index unless a valid one with its name exists.
+/// Builds the index unless a valid one with its name exists. On a partitioned table, which
+/// the catalog shows at build time, the index is built partition by partition by
+/// [`build_partitioned`].
 ///
 /// Every statement goes in its own call on an autocommit connection: `CREATE INDEX
 /// CONCURRENTLY` fails inside a transaction block, and several statements sent in one string
@@ -88,11 +109,15 @@ pub async fn build_index(
     // Set first, so that the drop of a leftover below is bounded too.
     apply_timeouts(client, server_id, timeouts).await?;
     check_client_connection(client, server_id).await?;
+    if is_partitioned_table(client, server_id, &action.schema, &action.table).await? {
+        return build_partitioned(client, server_id, action, started).await;
+    }
     let validity = index_validity(client, server_id, &action.schema, &action.index_name).await?;
     if validity == Some(true) {
         return Ok(BuildReport {
             duration: started.elapsed(),
             already_existed: true,
+            partitions: None,
         });
     }
     let leftover_stays = validity == Some(false)
@@ -119,6 +144,7 @@ pub async fn build_index(
     Ok(BuildReport {
         duration: started.elapsed(),
         already_existed: false,
+        partitions: None,
     })
 }
 
@@ -206,7 +232,7 @@ async fn build_in_progress(
     Ok(row.is_some())
 }
 
-async fn drop_index(
+pub(crate) async fn drop_index(
     client: &Client,
     server_id: &ServerId,
     schema: &str,

@@ -8,7 +8,8 @@
 //!   at once when an always-allow instruction's limits hold ([`autonomy`]), or suspends the
 //!   run for a person's decision.
 //! - [`resolution_step`]: after a decision, checks the server again ([`preflight`]), builds
-//!   the index ([`execute`]), proves the fix ([`verify`], with the statement's mean time from
+//!   the index ([`execute`], partition by partition on a partitioned table with
+//!   [`execute_partitioned`]), proves the fix ([`verify`], with the statement's mean time from
 //!   [`statement_timing`]) and closes the issue.
 //!   [`build_progress`] stores the build's progress on the run while it runs.
 //! - [`service`]: the loop over the bus with bounded concurrency, lock renewal and heartbeats.
@@ -22,9 +23,11 @@ mod config;
 mod context;
 mod error;
 pub mod execute;
+pub mod execute_partitioned;
 pub mod investigate;
 pub mod investigation_step;
 pub mod leftovers;
+pub mod partition_catalog;
 pub mod preflight;
 pub mod resolution_step;
 pub mod risk;

@@ -132,11 +132,7 @@ pub async fn execute(
         Err(error) if error.is_retryable() => return Err(error),
         Err(error) => return fail_issue(ctx, &run, &issue, &error.to_string()).await,
     };
-    let built = format!(
-        "Built {} in {:.1} s",
-        action.index_name,
-        report.duration.as_secs_f64()
-    );
+    let built = report.summary(&action.index_name);
     ctx.record(&run, TimelineEventKind::ExecutionFinished, built)
         .await?;
 

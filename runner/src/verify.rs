@@ -214,6 +214,7 @@ mod tests {
             keys: Vec::new(),
             predicate: None,
             ddl: String::new(),
+            partitions: Vec::new(),
         }
     }
 
