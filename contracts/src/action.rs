@@ -35,6 +35,14 @@ impl ProposedAction {
             ProposedAction::CreateIndex(index) => &index.ddl,
         }
     }
+
+    /// Returns the statement DBAgent would run, or for a build in many statements the first
+    /// one and what follows it, to fit in a sentence.
+    pub fn summary(&self) -> String {
+        match self {
+            ProposedAction::CreateIndex(index) => index.summary(),
+        }
+    }
 }
 
 /// `CREATE INDEX CONCURRENTLY` of a btree index.

@@ -53,7 +53,7 @@ impl IndexedPartition {
 }
 
 impl CreateIndex {
-    /// Whether the action builds the index partition by partition.
+    /// Tells whether the action builds the index partition by partition.
     pub fn is_partitioned(&self) -> bool {
         !self.partitions.is_empty()
     }
@@ -64,6 +64,19 @@ impl CreateIndex {
         self.partitions = build_order(partitions);
         self.ddl = self.render_partitioned_ddl();
         self
+    }
+
+    /// Returns the DDL, or for a partitioned table its first statement and what follows it.
+    pub fn summary(&self) -> String {
+        if !self.is_partitioned() {
+            return self.ddl.clone();
+        }
+        let leaves = self.partitions.iter().filter(|p| !p.partitioned).count();
+        format!(
+            "{}, then CREATE INDEX CONCURRENTLY and ALTER INDEX ... ATTACH PARTITION on each of \
+             the {leaves} leaf partitions",
+            self.on_only_ddl(&self.index_name, &self.schema, &self.table)
+        )
     }
 
     /// Renders `CREATE INDEX name ON ONLY schema.table (...)`, which creates an INVALID index
@@ -153,8 +166,8 @@ fn build_order(partitions: Vec<IndexedPartition>) -> Vec<IndexedPartition> {
 
 /// Names the index of a partition `<root_index>_<partition>`. A name longer than PostgreSQL's
 /// identifier limit is cut on a character boundary and ends in `_` and eight hex digits of an
-/// FNV-1a hash of the whole name, so that two long partition names that share a prefix still
-/// get distinct names, and the same partition always gets the same one.
+/// FNV-1a hash of the whole name. Two long partition names that share a prefix so get
+/// distinct names, and the same partition always gets the same one.
 pub fn partition_index_name(root_index: &str, partition: &str) -> String {
     let name = format!("{root_index}_{partition}");
     if name.len() <= MAX_IDENTIFIER_BYTES {
@@ -217,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn partitioned_flag_survives_old_json() {
+    fn json_without_partitions_still_reads() {
         let mut value = serde_json::to_value(CreateIndex::new("s", "t", Vec::new(), None)).unwrap();
         assert!(value.get("partitions").is_none());
         value.as_object_mut().unwrap().remove("partitions");

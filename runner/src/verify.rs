@@ -61,13 +61,11 @@ pub async fn verify(
     }
 
     let options = InvestigateOptions::default();
-    let used = investigate::plan_uses_index(
-        client,
-        &issue.evidence.statement,
-        &action.index_name,
-        &options,
-    )
-    .await?;
+    let mut index_names = vec![action.index_name.as_str()];
+    index_names.extend(action.partitions.iter().map(|p| p.index_name.as_str()));
+    let used =
+        investigate::plan_uses_index(client, &issue.evidence.statement, &index_names, &options)
+            .await?;
     if !used {
         return Err(Error::Verification(format!(
             "the statement's generic plan does not use {}",

@@ -1,13 +1,39 @@
-//! A hot lookup on a partitioned table: the plan scans each partition, and the finding
-//! explains why no single concurrent build serves it, also when the partitions are
-//! partitioned themselves.
+//! A hot lookup on a partitioned table: the plan scans each partition, and the finding proposes
+//! an index on the partitioned table, built partition by partition, also when the partitions
+//! are partitioned themselves. The proposed action is then built, to prove that it runs.
 
 mod support;
 
 use std::time::Duration;
 
+use contracts::{CreateIndex, ProposedAction, ServerId};
 use rand::Rng;
-use runner::investigate::{Verdict, investigate};
+use runner::execute::{BuildTimeouts, build_index, index_validity};
+use runner::investigate::{Finding, Verdict, investigate};
+use tokio_postgres::Client;
+
+fn proposed_index(finding: &Finding) -> &CreateIndex {
+    match &finding.proposed_action {
+        Some(ProposedAction::CreateIndex(action)) => action,
+        None => panic!("no proposal in {finding:#?}"),
+    }
+}
+
+/// Builds the proposed index and returns whether it ended valid.
+async fn build_is_valid(client: &Client, action: &CreateIndex) -> bool {
+    let server = ServerId::from("investigate-partitions");
+    let timeouts = BuildTimeouts {
+        lock: Duration::from_secs(5),
+        statement: Duration::from_secs(60),
+    };
+    build_index(client, &server, action, timeouts)
+        .await
+        .unwrap();
+    let validity = index_validity(client, &server, &action.schema, &action.index_name)
+        .await
+        .unwrap();
+    validity == Some(true)
+}
 
 /// 200,000 readings in two yearly partitions of 100,000 rows, 2,000 sensors: every lookup
 /// reads both partitions in full.
@@ -25,7 +51,7 @@ const READINGS: &str = "
     ANALYZE readings;";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partition_scan_names_its_parent() {
+async fn partition_scan_proposes_parent_index() {
     let database = "inv_partitions";
     let client = support::database(database, READINGS).await;
     let workload = support::spawn_workload(
@@ -41,28 +67,53 @@ async fn partition_scan_names_its_parent() {
 
     let finding = support::finding_for(&investigation, "sensor_ref = $1");
     eprintln!("{:?}\n{:#?}", finding.verdict, finding.evidence.notes);
-    assert!(finding.proposed_action.is_none(), "{finding:#?}");
+    assert_eq!(finding.verdict, Verdict::IndexProposed, "{finding:#?}");
+    let action = proposed_index(finding);
+    eprintln!("{}", action.ddl);
+    assert_eq!(action.table, "readings");
+    assert_eq!(action.partitions.len(), 2);
+    let lines: Vec<&str> = action.ddl.lines().collect();
     assert_eq!(
-        finding.verdict,
-        Verdict::NotIndexable {
-            table: "readings".into(),
-            kind: "partitioned table".into(),
-        }
+        lines.first().copied(),
+        Some(
+            r#"CREATE INDEX "idx_readings_sensor_ref" ON ONLY "public"."readings" ("sensor_ref");"#
+        )
     );
+    for partition in ["readings_2025", "readings_2026"] {
+        let build = format!(
+            r#"CREATE INDEX CONCURRENTLY "idx_readings_sensor_ref_{partition}" ON "public"."{partition}" ("sensor_ref");"#
+        );
+        assert!(lines.contains(&build.as_str()), "{}", action.ddl);
+        let attach = format!(
+            r#"ALTER INDEX "public"."idx_readings_sensor_ref" ATTACH PARTITION "public"."idx_readings_sensor_ref_{partition}";"#
+        );
+        assert!(lines.contains(&attach.as_str()), "{}", action.ddl);
+    }
+    assert!(finding.summary.contains("ON ONLY"), "{}", finding.summary);
     assert!(
-        finding.summary.contains("partitioned table"),
+        finding.summary.contains("each of the 2 leaf partitions"),
         "{}",
         finding.summary
     );
     assert!(
-        finding.evidence.notes.iter().any(|note| {
-            note.contains("readings_2025")
-                && note.contains("readings_2026")
-                && note.contains("ON ONLY readings")
-        }),
+        finding
+            .evidence
+            .notes
+            .iter()
+            .any(|note| note.contains("readings_2025") && note.contains("readings_2026")),
         "{:#?}",
         finding.evidence.notes
     );
+    assert!(
+        finding
+            .evidence
+            .notes
+            .iter()
+            .any(|note| note.contains("on each of the 2 leaf partitions")),
+        "{:#?}",
+        finding.evidence.notes
+    );
+    assert!(build_is_valid(&client, action).await);
 }
 
 /// 200,000 events in two regions, each partitioned again by year, so that every partition the
@@ -88,7 +139,7 @@ const EVENTS: &str = "
     ANALYZE events;";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nested_partitions_name_their_root() {
+async fn nested_partitions_propose_root_index() {
     let database = "inv_nested_partitions";
     let client = support::database(database, EVENTS).await;
     let workload = support::spawn_workload(
@@ -104,28 +155,36 @@ async fn nested_partitions_name_their_root() {
 
     let finding = support::finding_for(&investigation, "device_ref = $1");
     eprintln!("{:?}\n{:#?}", finding.verdict, finding.evidence.notes);
-    assert!(finding.proposed_action.is_none(), "{finding:#?}");
-    assert_eq!(
-        finding.verdict,
-        Verdict::NotIndexable {
-            table: "events".into(),
-            kind: "partitioned table".into(),
-        }
-    );
-    let partition_note = finding
-        .evidence
-        .notes
-        .iter()
-        .find(|note| note.contains("ON ONLY events"));
-    let Some(partition_note) = partition_note else {
-        panic!("no note on the partitions: {:#?}", finding.evidence.notes);
-    };
+    assert_eq!(finding.verdict, Verdict::IndexProposed, "{finding:#?}");
+    let action = proposed_index(finding);
+    eprintln!("{}", action.ddl);
+    assert_eq!(action.table, "events");
+    for partition in ["events_eu", "events_us"] {
+        let on_only = format!(
+            r#"CREATE INDEX "idx_events_device_ref_{partition}" ON ONLY "public"."{partition}" ("device_ref");"#
+        );
+        assert!(action.ddl.contains(&on_only), "{}", action.ddl);
+    }
     for partition in [
         "events_eu_2025",
         "events_eu_2026",
         "events_us_2025",
         "events_us_2026",
     ] {
-        assert!(partition_note.contains(partition), "{partition_note}");
+        let build = format!(
+            r#"CREATE INDEX CONCURRENTLY "idx_events_device_ref_{partition}" ON "public"."{partition}""#
+        );
+        assert!(action.ddl.contains(&build), "{}", action.ddl);
     }
+    let partition_note = finding
+        .evidence
+        .notes
+        .iter()
+        .find(|note| note.contains("on each of the 4 leaf partitions"));
+    assert!(
+        partition_note.is_some(),
+        "no note on the partitions: {:#?}",
+        finding.evidence.notes
+    );
+    assert!(build_is_valid(&client, action).await);
 }

@@ -15,6 +15,7 @@ use super::findings::{Finding, FullScan, Verdict, describe, severity};
 use super::functions::cost_inside_function;
 use super::literals::bind_literals;
 use super::options::InvestigateOptions;
+use super::partitions::table_delta;
 use super::plan::{self, GenericPlan, PlanLimits, plan_generic, render_plan, seq_scans};
 use super::snapshot::TableName;
 use super::statement::{ParsedStatement, RelationRef, parse_statement};
@@ -121,11 +122,13 @@ impl Analyzer<'_> {
         *full_scan = plan::full_scan(&before);
         *planned = Some(parsed.clone());
 
-        let scanned = self.scanned_tables(&before, &tables);
+        let mut scanned = self.scanned_tables(&before, &tables);
+        if scanned.is_empty() {
+            scanned = self
+                .partitioned_tables_scanned(&before, &tables, &mut evidence.notes)
+                .await?;
+        }
         let Some(largest) = scanned.first() else {
-            if let Some(verdict) = self.partitions_scanned(&before, &tables, evidence).await? {
-                return Ok((verdict, None));
-            }
             if let Some(verdict) = cost_inside_function(self.client, &parsed).await? {
                 return Ok((verdict, None));
             }
@@ -281,18 +284,17 @@ impl Analyzer<'_> {
         }
     }
 
-    /// Explains a plan that scans partitions of a partitioned table the statement names, at
-    /// any depth of the partition tree. `CREATE INDEX CONCURRENTLY` cannot build an index on a
-    /// partitioned table, and an index on one partition leaves the others scanned, so no
-    /// single concurrent build serves the statement.
-    async fn partitions_scanned(
+    /// Returns the partitioned tables the statement names whose partitions, at any depth of
+    /// the partition tree, the plan scans sequentially, and notes which partitions it scans.
+    /// The index goes on the partitioned table, so that every partition gets one.
+    async fn partitioned_tables_scanned(
         &self,
         plan: &GenericPlan,
         tables: &[Option<TableInfo>],
-        evidence: &mut Evidence,
-    ) -> Result<Option<Verdict>> {
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<TableInfo>> {
         // Each partitioned table the statement names, with its scanned partitions, in plan order.
-        let mut parents: Vec<(String, Vec<String>)> = Vec::new();
+        let mut parents: Vec<(TableInfo, Vec<String>)> = Vec::new();
         for scan in plan::seq_scans(plan) {
             let relation = RelationRef {
                 schema: Some(scan.schema.clone()),
@@ -306,39 +308,32 @@ impl Analyzer<'_> {
                 continue;
             }
             let ancestors = partition_ancestors(self.client, partition.oid).await?;
-            let named = ancestors.into_iter().find(|ancestor| {
+            let named = ancestors.iter().find_map(|ancestor| {
                 tables
                     .iter()
                     .flatten()
-                    .any(|table| table.oid == ancestor.oid)
+                    .find(|table| table.oid == ancestor.oid)
             });
             let Some(parent) = named else {
                 continue;
             };
             let partition_name = partition.name.to_string();
-            match parents.iter_mut().find(|(name, _)| *name == parent.name) {
+            match parents
+                .iter_mut()
+                .find(|(known, _)| known.oid == parent.oid)
+            {
                 Some((_, partitions)) => partitions.push(partition_name),
-                None => parents.push((parent.name, vec![partition_name])),
+                None => parents.push((parent.clone(), vec![partition_name])),
             }
         }
-        let Some(parent) = parents.first().map(|(name, _)| name.clone()) else {
-            return Ok(None);
-        };
-        evidence.table = Some(parent.clone());
-        for (name, partitions) in &parents {
-            evidence.notes.push(format!(
-                "The plan reads the partitions {} of {name} sequentially. CREATE INDEX \
-                 CONCURRENTLY cannot build an index on a partitioned table, and an index on one \
-                 partition leaves the others scanned. The index has to be created ON ONLY \
-                 {name}, then built on each partition concurrently and attached, which DBAgent \
-                 does not propose yet.",
-                partitions.join(", ")
+        for (parent, partitions) in &parents {
+            notes.push(format!(
+                "The plan reads the partitions {} of {} sequentially.",
+                partitions.join(", "),
+                parent.name
             ));
         }
-        Ok(Some(Verdict::NotIndexable {
-            table: parent,
-            kind: "partitioned table".into(),
-        }))
+        Ok(parents.into_iter().map(|(parent, _)| parent).collect())
     }
 
     /// Returns the tables the plan scans sequentially, largest first.
@@ -364,11 +359,11 @@ impl Analyzer<'_> {
 
     pub(super) fn fill_table_evidence(&self, evidence: &mut Evidence, table: &TableInfo) {
         evidence.table = Some(table.name.to_string());
-        let Some(delta) = self.deltas.tables.get(&table.name) else {
+        let Some(delta) = table_delta(self.deltas, table) else {
             return;
         };
         evidence.table_size_bytes = Some(delta.current.size_bytes.max(0) as u64);
-        evidence.table_rows = Some(estimated_rows(delta));
+        evidence.table_rows = Some(estimated_rows(&delta));
         evidence.seq_scans_in_window = Some(delta.seq_scan as u64);
         evidence.table_writes_per_second =
             Some(delta.writes as f64 / self.deltas.table_window.seconds());

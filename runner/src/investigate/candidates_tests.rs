@@ -18,6 +18,7 @@ fn table(indexes: Vec<ExistingIndex>) -> TableInfo {
         may_build: true,
         role: "app".to_string(),
         partition_of: None,
+        partitions: Vec::new(),
         columns: vec![
             (1, "id".to_string()),
             (2, "barcode".to_string()),

@@ -5,6 +5,7 @@ use tokio_postgres::{Client, Row};
 
 use super::error::{Error, Result};
 use super::expression::canonical_expression;
+use super::partitions::{PartitionInfo, load_partitions};
 use super::snapshot::TableName;
 use super::statement::RelationRef;
 
@@ -25,6 +26,9 @@ pub struct TableInfo {
     pub role: String,
     /// The partitioned table this table is a direct partition of, if any.
     pub partition_of: Option<ParentTable>,
+    /// The partitions at every depth below a partitioned table, parents first. Empty for
+    /// any other relation.
+    pub partitions: Vec<PartitionInfo>,
     /// Column numbers (`attnum`) and names.
     pub columns: Vec<(i16, String)>,
     pub indexes: Vec<ExistingIndex>,
@@ -143,6 +147,11 @@ pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Optio
     };
 
     let oid: u32 = row.get(0);
+    let kind: String = row.get(3);
+    let partitions = match kind.as_str() {
+        "p" => load_partitions(client, oid).await?,
+        _ => Vec::new(),
+    };
     let columns = client
         .query(COLUMNS_SQL, &[&oid])
         .await
@@ -157,7 +166,7 @@ pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Optio
             schema: row.get(1),
             name: row.get(2),
         },
-        kind: row.get(3),
+        kind,
         owner: row.get(4),
         may_build: row.get(5),
         role: row.get(6),
@@ -165,6 +174,7 @@ pub async fn load_table(client: &Client, relation: &RelationRef) -> Result<Optio
             .get::<_, Option<u32>>(7)
             .zip(row.get::<_, Option<String>>(8))
             .map(|(oid, name)| ParentTable { oid, name }),
+        partitions,
         columns: columns.iter().map(|r| (r.get(0), r.get(1))).collect(),
         indexes: indexes.iter().map(existing_index).collect(),
     }))

@@ -80,6 +80,7 @@ mod tests {
                 may_build: true,
                 role: "app".into(),
                 partition_of: None,
+                partitions: Vec::new(),
                 columns: Vec::new(),
                 indexes: Vec::new(),
             },

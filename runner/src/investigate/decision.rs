@@ -7,6 +7,7 @@ use super::analyze::{Analyzer, estimated_rows};
 use super::catalog::TableInfo;
 use super::choice::Choice;
 use super::findings::Verdict;
+use super::partitions::{build_note, indexed_partitions, table_delta};
 use super::plan::{GenericPlan, parallel_divisor, render_plan, seq_scans};
 use super::statement::FilterTarget;
 
@@ -70,13 +71,18 @@ impl Analyzer<'_> {
                 None,
             );
         }
-        let action = CreateIndex::new(
+        let mut action = CreateIndex::new(
             &best.table.name.schema,
             &best.table.name.name,
             best.candidate.index_keys(),
             best.candidate.predicate.clone(),
         );
         let mut notes = proposal_notes(&best, evidence);
+        if best.table.kind == "p" {
+            notes.push(build_note(&best.table, &action.index_name));
+            let partitions = indexed_partitions(&best.table, &action.index_name);
+            action = action.with_partitions(partitions);
+        }
         notes.append(&mut evidence.notes);
         evidence.notes = notes;
         (Verdict::IndexProposed, Some(action))
@@ -85,7 +91,7 @@ impl Analyzer<'_> {
     /// Returns the share of the table's rows that the plan's sequential scan of it keeps, by
     /// the planner's estimates.
     fn rows_kept_pct(&self, plan: &GenericPlan, table: &TableInfo) -> Option<f64> {
-        let rows = estimated_rows(self.deltas.tables.get(&table.name)?) as f64;
+        let rows = estimated_rows(&table_delta(self.deltas, table)?) as f64;
         let scan = seq_scans(plan)
             .into_iter()
             .find(|scan| scan.schema == table.name.schema && scan.relation == table.name.name)?;
@@ -103,8 +109,12 @@ fn proposal_notes(best: &Choice, evidence: &Evidence) -> Vec<String> {
     let table = best.table.name.to_string();
     let keys = best.candidate.describe();
     let cost_before = evidence.cost_before.unwrap_or_default();
+    let scan = match best.table.kind.as_str() {
+        "p" => format!("the partitions of {table} with sequential scans"),
+        _ => format!("{table} with a sequential scan"),
+    };
     let mut notes = vec![format!(
-        "The plan reads {table} with a sequential scan. With a hypothetical index on {keys}, \
+        "The plan reads {scan}. With a hypothetical index on {keys}, \
          created by HypoPG, the statement's estimated cost falls from {cost_before:.1} to \
          {:.1} ({:.1} % less).",
         best.evaluation.plan.total_cost, best.reduction_pct
@@ -184,6 +194,7 @@ mod tests {
                 may_build: true,
                 role: "app".into(),
                 partition_of: None,
+                partitions: Vec::new(),
                 columns: Vec::new(),
                 indexes: Vec::new(),
             },

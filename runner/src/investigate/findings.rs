@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use contracts::{Evidence, ProposedAction, Severity};
 
 use super::delta::{CounterReset, StatementDelta, TableDelta, Window};
+use super::partitions::FOREIGN_PARTITION_KIND;
 use super::server_role::ServerRole;
 use super::snapshot::TableName;
 
@@ -129,7 +130,7 @@ pub enum Verdict {
         pages: u64,
     },
     /// The relation is a foreign table, a view or another kind that cannot have an index, or
-    /// a partitioned table, which cannot have one built concurrently.
+    /// a partitioned table with a partition of such a kind.
     NotIndexable {
         table: String,
         kind: String,
@@ -228,9 +229,9 @@ impl Verdict {
                 "{table} has about {rows} rows in {pages} pages, so a sequential scan is as \
                  cheap as an index"
             ),
-            Verdict::NotIndexable { table, kind } if kind == "partitioned table" => format!(
-                "{table} is a partitioned table, on which CREATE INDEX CONCURRENTLY cannot build \
-                 an index"
+            Verdict::NotIndexable { table, kind } if kind == FOREIGN_PARTITION_KIND => format!(
+                "{table} has a foreign-table partition, which cannot have an index, so an index \
+                 on {table} could never become valid"
             ),
             Verdict::NotIndexable { table, kind } => {
                 format!("{table} is a {kind}, which cannot have an index")
@@ -294,7 +295,7 @@ pub fn describe(
     let (title, outcome) = match verdict {
         Verdict::IndexProposed => {
             let table = evidence.table.as_deref().unwrap_or_default();
-            let ddl = action.map(ProposedAction::ddl).unwrap_or_default();
+            let ddl = action.map(ProposedAction::summary).unwrap_or_default();
             let reduction = evidence.cost_reduction_pct.unwrap_or_default();
             (
                 format!("Missing index on {table}"),

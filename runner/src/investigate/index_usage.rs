@@ -7,11 +7,13 @@ use super::engine::server_version;
 use super::plan::{PlanLimits, plan_generic};
 use super::{Error, InvestigateOptions, Result, parse_statement};
 
-/// Plans the statement as the investigation did and looks for `index_name` in any plan node.
+/// Plans the statement as the investigation did and looks for any of `index_names` in any
+/// plan node. An index on a partitioned table shows in plans by the names of its partitions'
+/// indexes.
 pub async fn plan_uses_index(
     client: &Client,
     statement: &str,
-    index_name: &str,
+    index_names: &[&str],
     options: &InvestigateOptions,
 ) -> Result<bool> {
     let parsed = parse_statement(statement).map_err(|reason| Error::StatementRejected {
@@ -26,16 +28,17 @@ pub async fn plan_uses_index(
     let plan = plan_generic(client, &parsed, limits)
         .await
         .map_err(Error::database("plan the statement to verify its index"))?;
-    Ok(uses_index(&plan.json, index_name))
+    Ok(uses_index(&plan.json, index_names))
 }
 
-fn uses_index(node: &Value, index_name: &str) -> bool {
+fn uses_index(node: &Value, index_names: &[&str]) -> bool {
     match node {
         Value::Object(fields) => {
-            fields.get("Index Name").and_then(Value::as_str) == Some(index_name)
-                || fields.values().any(|child| uses_index(child, index_name))
+            let name = fields.get("Index Name").and_then(Value::as_str);
+            name.is_some_and(|name| index_names.contains(&name))
+                || fields.values().any(|child| uses_index(child, index_names))
         }
-        Value::Array(items) => items.iter().any(|child| uses_index(child, index_name)),
+        Value::Array(items) => items.iter().any(|child| uses_index(child, index_names)),
         _ => false,
     }
 }
@@ -49,7 +52,11 @@ mod tests {
         let plan = json!([{"Plan": {"Node Type": "Limit", "Plans": [
             {"Node Type": "Bitmap Heap Scan", "Plans": [
                 {"Node Type": "Bitmap Index Scan", "Index Name": "idx_orders_customer_id"}]}]}}]);
-        assert!(super::uses_index(&plan, "idx_orders_customer_id"));
-        assert!(!super::uses_index(&plan, "idx_other"));
+        assert!(super::uses_index(&plan, &["idx_orders_customer_id"]));
+        assert!(super::uses_index(
+            &plan,
+            &["idx_a", "idx_orders_customer_id"]
+        ));
+        assert!(!super::uses_index(&plan, &["idx_other"]));
     }
 }

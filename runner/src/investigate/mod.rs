@@ -30,6 +30,7 @@ mod hypothetical;
 mod index_usage;
 mod literals;
 mod options;
+mod partitions;
 mod plan;
 pub mod report;
 mod server_role;

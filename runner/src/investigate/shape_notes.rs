@@ -94,6 +94,7 @@ mod tests {
             may_build: true,
             role: "app".into(),
             partition_of: None,
+            partitions: Vec::new(),
             columns: (1..)
                 .zip(columns)
                 .map(|(number, column)| (number, column.to_string()))

@@ -8,6 +8,7 @@ use super::choice::{Choice, choose, reduction_pct};
 use super::decision::alternative_note;
 use super::findings::Verdict;
 use super::hypothetical::evaluate;
+use super::partitions::{partition_blocker, table_delta};
 use super::plan::GenericPlan;
 use super::shape_notes::{obstacle_reason, parameter_partial_note};
 use super::statement::ParsedStatement;
@@ -52,6 +53,9 @@ impl Analyzer<'_> {
                  roles.",
                 verdict.explanation()
             ));
+            return Ok(TableOutcome::Rejected(verdict));
+        }
+        if let Some(verdict) = partition_blocker(table, notes) {
             return Ok(TableOutcome::Rejected(verdict));
         }
 
@@ -158,8 +162,8 @@ impl Analyzer<'_> {
 
     /// Returns the verdict for a table below both size limits.
     fn too_small(&self, table: &TableInfo) -> Option<Verdict> {
-        let delta = self.deltas.tables.get(&table.name)?;
-        let rows = estimated_rows(delta);
+        let delta = table_delta(self.deltas, table)?;
+        let rows = estimated_rows(&delta);
         let pages = delta.current.pages.max(0) as u64;
         let small = rows < self.options.min_table_rows && pages < self.options.min_table_pages;
         small.then(|| Verdict::TableTooSmall {
