@@ -37,8 +37,19 @@ pub async fn sweep_server(ctx: &Context, server_id: &ServerId) -> Result<usize, 
     let issues = ctx.control.issues(server_id).await?;
     let mut indexes = BTreeMap::new();
     for issue in &issues {
-        if let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action {
+        let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action else {
+            continue;
+        };
+        if !action.is_partitioned() {
             indexes.insert((action.schema.clone(), action.index_name.clone()), issue);
+            continue;
+        }
+        // The index on a partitioned table has no storage, stays INVALID until every
+        // partition's index is attached, and cannot be dropped concurrently, so only the
+        // leaf partitions' indexes are swept. A retry of the build resumes with the rest.
+        for partition in action.partitions.iter().filter(|p| !p.partitioned) {
+            let key = (partition.schema.clone(), partition.index_name.clone());
+            indexes.insert(key, issue);
         }
     }
     if indexes.is_empty() {
