@@ -254,6 +254,7 @@ async fn earlier_leftovers_reused_or_rebuilt() {
         "the earlier build was expected to time out"
     );
     holder.batch_execute("COMMIT").await.unwrap();
+    support::wait_for_no_build(&client).await;
     assert_eq!(invalid_leaf_indexes(&client).await, 1);
 
     let report = build_index(

@@ -828,6 +828,7 @@ async fn startup_sweep_drops_leftover() {
         .await;
     assert!(cancelled.is_err(), "the build was expected to time out");
     holder.batch_execute("COMMIT").await.unwrap();
+    support::wait_for_no_build(&builder).await;
     assert_eq!(
         index_is_valid(&setup, "idx_tickets_requester_id").await,
         Some(false)

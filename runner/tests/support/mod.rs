@@ -178,3 +178,24 @@ where
     }
     calls
 }
+
+/// Waits until no index build of this database shows in `pg_stat_progress_create_index`. A
+/// cancelled build's error reaches its client before the server clears the build's progress
+/// row, and the runner leaves alone an index whose build still shows there.
+pub async fn wait_for_no_build(client: &Client) {
+    for _ in 0..100 {
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_progress_create_index
+                 WHERE datname = current_database()",
+                &[],
+            )
+            .await
+            .unwrap();
+        if row.get::<_, i64>(0) == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("an index build still shows in pg_stat_progress_create_index after 5 s");
+}
