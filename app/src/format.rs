@@ -36,7 +36,10 @@ pub fn seconds(value: f64) -> String {
 /// Formats a duration in milliseconds, with two decimals below 10 ms, one below 1 s, and
 /// [`seconds`] from 1 s.
 pub fn millis(value: f64) -> String {
-    if value < 10.0 {
+    // An index lookup takes hundredths of a millisecond, which two decimals would show as 0.00.
+    if value < 1.0 {
+        format!("{value:.3} ms")
+    } else if value < 10.0 {
         format!("{value:.2} ms")
     } else if value < 1000.0 {
         format!("{value:.1} ms")
@@ -154,6 +157,7 @@ mod tests {
         assert_eq!(seconds(42.0), "42 s");
         assert_eq!(seconds(185.0), "3 min 5 s");
         assert_eq!(millis(2.345), "2.35 ms");
+        assert_eq!(millis(0.0121), "0.012 ms");
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct Incident {
     pub resolved_after_s: f64,
     pub cpu_before_pct: Option<f64>,
     pub cpu_after_pct: Option<f64>,
+    /// Mean time of the hot statement in the investigation window and after the fix.
+    pub mean_time_before_ms: Option<f64>,
+    pub mean_time_after_ms: Option<f64>,
 }
 
 /// Plays both incidents; `phase_timeout` bounds each wait.
@@ -228,6 +231,8 @@ fn describe(issue: &Issue, run: &Run, workload_started: DateTime<Utc>) -> anyhow
         resolved_after_s: seconds_between(run.created_at, resolution.resolved_at),
         cpu_before_pct: resolution.cpu_before_pct,
         cpu_after_pct: resolution.cpu_after_pct,
+        mean_time_before_ms: resolution.mean_time_before_ms,
+        mean_time_after_ms: resolution.mean_time_after_ms,
     })
 }
 
@@ -248,8 +253,10 @@ pub fn print_text(incidents: &[Incident]) {
     println!("\nTimeline");
     for (number, incident) in incidents.iter().enumerate() {
         let cpu = |value: Option<f64>| value.map_or("-".to_string(), |cpu| format!("{cpu:.0} %"));
+        let mean = |value: Option<f64>| value.map_or("-".to_string(), |ms| format!("{ms:.3} ms"));
         println!(
-            "{}. {} ({}): {}\n   detected after {:.0} s, resolved {:.0} s later, CPU {} -> {}\n   {}",
+            "{}. {} ({}): {}\n   detected after {:.0} s, resolved {:.0} s later, CPU {} -> {}, \
+             mean time {} -> {}\n   {}",
             number + 1,
             incident.table,
             incident.columns.join(", "),
@@ -258,6 +265,8 @@ pub fn print_text(incidents: &[Incident]) {
             incident.resolved_after_s,
             cpu(incident.cpu_before_pct),
             cpu(incident.cpu_after_pct),
+            mean(incident.mean_time_before_ms),
+            mean(incident.mean_time_after_ms),
             incident.ddl
         );
     }

@@ -49,6 +49,9 @@ async fn demo_resolves_two_incidents() {
             incident["cpu_after_pct"].as_f64().unwrap() < 80.0,
             "{incident}"
         );
+        let mean_before = incident["mean_time_before_ms"].as_f64().unwrap();
+        let mean_after = incident["mean_time_after_ms"].as_f64().unwrap();
+        assert!(mean_after < mean_before, "{incident}");
         assert!(
             incident["detected_after_s"].as_f64().unwrap() > 0.0,
             "{incident}"

@@ -183,6 +183,13 @@ fn IncidentCard(number: usize, incident: Incident) -> impl IntoView {
         ) {
             figures.push(("CPU", cpu));
         }
+        if let Some(mean) = format::before_after(
+            resolution.mean_time_before_ms,
+            resolution.mean_time_after_ms,
+            format::millis,
+        ) {
+            figures.push(("Mean time", mean));
+        }
     }
     let decision = issue
         .resolution
