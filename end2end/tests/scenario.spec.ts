@@ -181,7 +181,7 @@ test('beat 7: the timeline shows both incidents and the autonomy progression', a
   await expect(incidents.nth(0)).toContainText('No human involved');
   await expect(incidents.nth(1)).toContainText('Human-approved');
   await expect(incidents.nth(1)).toContainText('Approved by Dana');
-  for (const figure of ['Time to detect', 'Diagnosed in', 'Resolved in', 'CPU']) {
+  for (const figure of ['Time to detect', 'Diagnosed in', 'Resolved in', 'CPU', 'Mean time']) {
     await expect(incidents.nth(0)).toContainText(figure);
     await expect(incidents.nth(1)).toContainText(figure);
   }
