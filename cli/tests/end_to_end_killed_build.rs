@@ -158,7 +158,10 @@ async fn killed_build_leaves_no_invalid_index() {
     eprintln!(
         "issue closed as {:?}: {:?}",
         closed.status,
-        closed.resolution.as_ref().map(|resolution| &resolution.path)
+        closed
+            .resolution
+            .as_ref()
+            .map(|resolution| &resolution.path)
     );
 
     let events = control.timeline(&server).await.unwrap();
