@@ -12,6 +12,7 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     CreateIndex,
+    DropIndex,
 }
 
 /// A fix that a run proposes.
@@ -20,12 +21,24 @@ pub enum ActionKind {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProposedAction {
     CreateIndex(CreateIndex),
+    DropIndex(DropIndex),
+}
+
+impl ActionKind {
+    /// Names the kind in the plural, for sentences such as "it allows index builds".
+    pub fn description(self) -> &'static str {
+        match self {
+            ActionKind::CreateIndex => "index builds",
+            ActionKind::DropIndex => "index drops",
+        }
+    }
 }
 
 impl ProposedAction {
     pub fn kind(&self) -> ActionKind {
         match self {
             ProposedAction::CreateIndex(_) => ActionKind::CreateIndex,
+            ProposedAction::DropIndex(_) => ActionKind::DropIndex,
         }
     }
 
@@ -33,6 +46,7 @@ impl ProposedAction {
     pub fn ddl(&self) -> &str {
         match self {
             ProposedAction::CreateIndex(index) => &index.ddl,
+            ProposedAction::DropIndex(index) => &index.ddl,
         }
     }
 
@@ -41,6 +55,7 @@ impl ProposedAction {
     pub fn summary(&self) -> String {
         match self {
             ProposedAction::CreateIndex(index) => index.summary(),
+            ProposedAction::DropIndex(index) => index.ddl.clone(),
         }
     }
 }
@@ -62,6 +77,42 @@ pub struct CreateIndex {
     /// build order. Empty for a table that is not partitioned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<IndexedPartition>,
+}
+
+/// `DROP INDEX CONCURRENTLY` of an index that DBAgent built and that brought no gain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DropIndex {
+    pub schema: String,
+    pub index_name: String,
+    /// The table the index is on, whose owner the preflight check compares with the runner's
+    /// role.
+    pub table: String,
+    /// The statement DBAgent runs.
+    pub ddl: String,
+}
+
+impl DropIndex {
+    /// Builds the action with its DDL.
+    pub fn new(schema: &str, table: &str, index_name: &str) -> DropIndex {
+        let mut action = DropIndex {
+            schema: schema.to_string(),
+            index_name: index_name.to_string(),
+            table: table.to_string(),
+            ddl: String::new(),
+        };
+        action.ddl = action.render_ddl();
+        action
+    }
+
+    /// Renders the statement with the index name quoted and schema-qualified. It has no `IF
+    /// EXISTS`, so that a wrong name fails instead of passing as done.
+    pub fn render_ddl(&self) -> String {
+        format!(
+            "DROP INDEX CONCURRENTLY {}",
+            qualified_name(&self.schema, &self.index_name)
+        )
+    }
 }
 
 /// One key of an index: a column or an expression.
@@ -244,6 +295,38 @@ mod tests {
                 .ddl
                 .ends_with(r#"((lower(email)), "created_at" DESC) WHERE role = 'admin'"#)
         );
+    }
+
+    #[test]
+    fn drop_ddl_quotes_and_qualifies_the_index() {
+        let action = DropIndex::new("public", "orders", "idx_orders_customer_id");
+        assert_eq!(
+            action.ddl,
+            r#"DROP INDEX CONCURRENTLY "public"."idx_orders_customer_id""#
+        );
+        let kind = ProposedAction::DropIndex(action).kind();
+        assert_eq!(kind, ActionKind::DropIndex);
+    }
+
+    #[test]
+    fn drop_ddl_keeps_hostile_names_inside_quotes() {
+        let action = DropIndex::new("Sales \"EU\"", "t", "i\"; DROP TABLE x; --");
+        assert_eq!(
+            action.render_ddl(),
+            r#"DROP INDEX CONCURRENTLY "Sales ""EU"""."i""; DROP TABLE x; --""#
+        );
+    }
+
+    #[test]
+    fn drop_action_round_trips_as_json() {
+        let action = ProposedAction::DropIndex(DropIndex::new("public", "orders", "idx_o_c"));
+        let json = serde_json::to_value(&action).unwrap();
+        assert_eq!(json["kind"], "drop_index");
+        assert_eq!(json["index_name"], "idx_o_c");
+        let back: ProposedAction = serde_json::from_value(json).unwrap();
+        assert_eq!(back, action);
+        let kind = serde_json::to_value(ActionKind::DropIndex).unwrap();
+        assert_eq!(kind, "drop_index");
     }
 
     #[test]

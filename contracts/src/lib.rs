@@ -34,7 +34,7 @@ pub mod server;
 pub mod timeline;
 pub mod units;
 
-pub use action::{ActionKind, CreateIndex, IndexKey, ProposedAction};
+pub use action::{ActionKind, CreateIndex, DropIndex, IndexKey, ProposedAction};
 pub use alert::{Alert, AlertSource};
 pub use approval::{ApprovalDecision, Decision};
 pub use evidence::Evidence;

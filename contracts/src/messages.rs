@@ -83,6 +83,11 @@ pub enum CompletionOutcome {
     },
     Failed {
         reason: String,
+        /// A run opened to continue the work, such as the drop of an index that brought no
+        /// gain. The server's lock passes to it instead of being released, because it waits
+        /// for a decision as a suspended run does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        follow_up_run_id: Option<RunId>,
     },
 }
 

@@ -26,10 +26,23 @@ fn trigger_envelope_round_trips() {
 fn completion_outcome_is_tagged() {
     let outcome = CompletionOutcome::Failed {
         reason: "lock_timeout".to_string(),
+        follow_up_run_id: None,
     };
     let json = serde_json::to_value(&outcome).unwrap();
     assert_eq!(json["kind"], "failed");
     assert_eq!(json["reason"], "lock_timeout");
+    assert!(json.get("follow_up_run_id").is_none(), "{json}");
+}
+
+#[test]
+fn failed_completion_without_follow_up_reads() {
+    let json = serde_json::json!({"kind": "failed", "reason": "lock_timeout"});
+    let outcome: CompletionOutcome = serde_json::from_value(json).unwrap();
+    let expected = CompletionOutcome::Failed {
+        reason: "lock_timeout".to_string(),
+        follow_up_run_id: None,
+    };
+    assert_eq!(outcome, expected);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use contracts::{Completion, CompletionOutcome, RunState};
+use chrono::Utc;
+use contracts::{Completion, CompletionOutcome, RunId, RunState, ServerId, Trigger, TriggerKind};
 use futures::StreamExt;
 use tracing::{debug, info, instrument};
 
@@ -18,6 +19,10 @@ pub enum LockChange {
     /// stays.
     LeaseKept,
     Released,
+    /// The run failed and named a follow-up run, which now holds the lock.
+    HandedOver {
+        to: RunId,
+    },
     /// The run did not hold the lock, for example because the completion was delivered twice.
     NotHeld,
 }
@@ -41,7 +46,8 @@ impl Platform {
     }
 
     /// Handles one completion. A suspended run keeps the lock without a lease; a completed or
-    /// failed run releases it. Either change applies only while that run holds the lock.
+    /// failed run releases it, unless a failed run names a follow-up run, which then gets the
+    /// lock. Each change applies only while that run holds the lock.
     #[instrument(skip_all, fields(server.id = %completion.server_id, run.id = %completion.run_id))]
     pub async fn handle_completion(&self, completion: &Completion) -> Result<LockChange> {
         let server_id = &completion.server_id;
@@ -63,6 +69,10 @@ impl Platform {
                 .await?;
                 updated.map_or(LockChange::NotHeld, |_| LockChange::LeaseCleared)
             }
+            CompletionOutcome::Failed {
+                follow_up_run_id: Some(next),
+                ..
+            } => self.hand_over(server_id, run_id, *next).await?,
             CompletionOutcome::Completed { .. } | CompletionOutcome::Failed { .. } => {
                 let released = lock::release(&self.control, server_id, run_id).await?;
                 if released {
@@ -77,7 +87,58 @@ impl Platform {
             LockChange::LeaseKept => {}
             LockChange::LeaseCleared => info!("run suspended; it keeps the lock until a decision"),
             LockChange::Released => info!("run finished; lock released"),
+            LockChange::HandedOver { to } => {
+                info!(follow_up.run.id = %to, "run failed; its follow-up run holds the lock")
+            }
         }
         Ok(change)
+    }
+
+    /// Passes the lock from `run_id` to its follow-up run `next`, without a lease as a
+    /// suspended run holds it, or releases it when `next` is missing or finished. A follow-up
+    /// that has a decision already, or an always-allow instruction that allowed it, is resumed
+    /// at once, because until now it could not be.
+    async fn hand_over(
+        &self,
+        server_id: &ServerId,
+        run_id: RunId,
+        next: RunId,
+    ) -> Result<LockChange> {
+        let follow_up = self.read_run(server_id, next).await?;
+        let Some(follow_up) = follow_up.filter(|run| !run.state.is_terminal()) else {
+            let released = lock::release(&self.control, server_id, run_id).await?;
+            return Ok(if released {
+                LockChange::Released
+            } else {
+                LockChange::NotHeld
+            });
+        };
+        let decided = match follow_up.issue_id {
+            Some(issue_id) => self.control.decision(server_id, issue_id).await?.is_some(),
+            None => false,
+        };
+        let resume = follow_up.state == RunState::AwaitingApproval
+            && (decided || follow_up.instruction_id.is_some());
+        let lease_until = resume.then(|| Utc::now() + self.config.lease_chrono());
+        let passed = lock::update_held(&self.control, server_id, run_id, |lock| {
+            lock.run_id = next;
+            lock.acquired_at = Utc::now();
+            lock.lease_until = lease_until;
+            true
+        })
+        .await?;
+        if passed.is_none() {
+            return Ok(LockChange::NotHeld);
+        }
+        if resume {
+            let trigger = Trigger {
+                run_id: next,
+                server_id: server_id.clone(),
+                kind: TriggerKind::Resume,
+            };
+            self.control.send(next, trigger).await?;
+            info!(follow_up.run.id = %next, "follow-up run resumed");
+        }
+        Ok(LockChange::HandedOver { to: next })
     }
 }

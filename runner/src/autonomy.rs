@@ -31,12 +31,13 @@ pub struct Facts {
     pub actions_today: HashMap<InstructionId, u32>,
 }
 
-/// Checks every instruction for the server against the action and the facts, for the run
-/// `run_id`, which does not count against its own limit.
+/// Checks every instruction for the server against an action of kind `action` on a table in
+/// `schema` and the facts, for the run `run_id`, which does not count against its own limit.
 pub async fn check(
     control: &ControlPlane,
     server_id: &ServerId,
     run_id: RunId,
+    action: ActionKind,
     schema: &str,
     table_bytes: Option<u64>,
 ) -> Result<Autonomy, control::Error> {
@@ -47,13 +48,14 @@ pub async fn check(
         actions_today: autonomous_runs_today(control, server_id, run_id, now).await?,
     };
     let instructions = control.instructions(server_id).await?;
-    Ok(decide(&instructions, server_id, schema, &facts))
+    Ok(decide(&instructions, action, server_id, schema, &facts))
 }
 
 /// Picks the first instruction that covers the action and whose limits hold. Failing that,
 /// schedules the action for the earliest window of an instruction whose other limits hold.
 pub fn decide(
     instructions: &[Instruction],
+    action: ActionKind,
     server_id: &ServerId,
     schema: &str,
     facts: &Facts,
@@ -63,7 +65,13 @@ pub fn decide(
     for instruction in instructions {
         let rejected = if !instruction.is_active(facts.now) {
             Some("it is revoked or expired".to_string())
-        } else if !instruction.covers(ActionKind::CreateIndex, server_id, schema) {
+        } else if instruction.action != action {
+            Some(format!(
+                "it allows {}, not {}",
+                instruction.action.description(),
+                action.description()
+            ))
+        } else if !instruction.covers(action, server_id, schema) {
             Some(format!("it does not cover schema {schema}"))
         } else if let Some(reason) = limits_violation(instruction, facts) {
             Some(reason)
@@ -223,11 +231,42 @@ mod tests {
         let given = [instruction(limits())];
         let outcome = decide(
             &given,
+            ActionKind::CreateIndex,
             &"db1".into(),
             "public",
             &facts(10, 1 << 20, &given[0], 1),
         );
         assert_eq!(outcome, Autonomy::Allowed(given[0].clone()));
+    }
+
+    #[test]
+    fn instruction_allows_only_its_action() {
+        let builds = [instruction(Limits::default())];
+        let facts = facts(10, 1, &builds[0], 0);
+        let Autonomy::AskFirst { reasons } = decide(
+            &builds,
+            ActionKind::DropIndex,
+            &"db1".into(),
+            "public",
+            &facts,
+        ) else {
+            panic!("an instruction for index builds allowed a drop");
+        };
+        assert!(
+            reasons[0].contains("it allows index builds, not index drops"),
+            "{reasons:?}"
+        );
+
+        let mut drops = instruction(Limits::default());
+        drops.action = ActionKind::DropIndex;
+        let outcome = decide(
+            std::slice::from_ref(&drops),
+            ActionKind::DropIndex,
+            &"db1".into(),
+            "public",
+            &facts,
+        );
+        assert_eq!(outcome, Autonomy::Allowed(drops));
     }
 
     #[test]
@@ -238,8 +277,13 @@ mod tests {
             (facts(10, 1 << 20, &given[0], 2), "the limit is 2"),
         ];
         for (facts, expected) in cases {
-            let Autonomy::AskFirst { reasons } = decide(&given, &"db1".into(), "public", &facts)
-            else {
+            let Autonomy::AskFirst { reasons } = decide(
+                &given,
+                ActionKind::CreateIndex,
+                &"db1".into(),
+                "public",
+                &facts,
+            ) else {
                 panic!("expected a refusal for {expected}");
             };
             assert!(reasons[0].contains(expected), "{reasons:?}");
@@ -250,9 +294,13 @@ mod tests {
     fn closed_window_schedules_for_its_start() {
         let given = [instruction(limits())];
         let evening = facts(20, 1 << 20, &given[0], 0);
-        let Autonomy::Scheduled { at, reasons, .. } =
-            decide(&given, &"db1".into(), "public", &evening)
-        else {
+        let Autonomy::Scheduled { at, reasons, .. } = decide(
+            &given,
+            ActionKind::CreateIndex,
+            &"db1".into(),
+            "public",
+            &evening,
+        ) else {
             panic!("expected a scheduled action");
         };
         let tomorrow = evening.now.date_naive().succ_opt().unwrap();
@@ -267,7 +315,13 @@ mod tests {
     fn closed_window_with_other_limit_asks() {
         let given = [instruction(limits())];
         let evening = facts(20, 2 << 30, &given[0], 0);
-        let outcome = decide(&given, &"db1".into(), "public", &evening);
+        let outcome = decide(
+            &given,
+            ActionKind::CreateIndex,
+            &"db1".into(),
+            "public",
+            &evening,
+        );
         assert!(matches!(outcome, Autonomy::AskFirst { .. }), "{outcome:?}");
     }
 
@@ -276,8 +330,13 @@ mod tests {
         let mut expiring = instruction(limits());
         let evening = facts(20, 1 << 20, &expiring, 0);
         expiring.expires_at = Some(evening.now + chrono::Duration::hours(2));
-        let Autonomy::AskFirst { reasons } = decide(&[expiring], &"db1".into(), "public", &evening)
-        else {
+        let Autonomy::AskFirst { reasons } = decide(
+            &[expiring],
+            ActionKind::CreateIndex,
+            &"db1".into(),
+            "public",
+            &evening,
+        ) else {
             panic!("expected a request for approval");
         };
         assert!(
@@ -291,23 +350,39 @@ mod tests {
         let mut revoked = instruction(Limits::default());
         revoked.revoked_at = Some(DateTime::UNIX_EPOCH);
         let facts = facts(10, 1, &revoked, 0);
-        let outcome = decide(&[revoked], &"db1".into(), "public", &facts);
+        let outcome = decide(
+            &[revoked],
+            ActionKind::CreateIndex,
+            &"db1".into(),
+            "public",
+            &facts,
+        );
         assert!(matches!(outcome, Autonomy::AskFirst { .. }));
     }
 
     #[test]
     fn other_server_does_not_apply() {
         let given = [instruction(Limits::default())];
-        let outcome = decide(&given, &"db2".into(), "public", &facts(10, 1, &given[0], 0));
+        let outcome = decide(
+            &given,
+            ActionKind::CreateIndex,
+            &"db2".into(),
+            "public",
+            &facts(10, 1, &given[0], 0),
+        );
         assert!(matches!(outcome, Autonomy::AskFirst { .. }));
     }
 
     #[test]
     fn no_instruction_says_so() {
         let unrelated = instruction(Limits::default());
-        let Autonomy::AskFirst { reasons } =
-            decide(&[], &"db1".into(), "public", &facts(10, 1, &unrelated, 0))
-        else {
+        let Autonomy::AskFirst { reasons } = decide(
+            &[],
+            ActionKind::CreateIndex,
+            &"db1".into(),
+            "public",
+            &facts(10, 1, &unrelated, 0),
+        ) else {
             panic!("expected a refusal");
         };
         assert!(reasons[0].contains("No always-allow instruction"));

@@ -2,8 +2,8 @@
 
 use chrono::{Duration as TimeDelta, Utc};
 use contracts::{
-    CompletionOutcome, Evidence, Issue, IssueId, IssueStatus, ProposedAction, ResolutionPath,
-    RiskFacts, Run, RunState, Severity, TimelineEventKind,
+    ActionKind, CompletionOutcome, Evidence, Issue, IssueId, IssueStatus, ProposedAction,
+    ResolutionPath, RiskFacts, Run, RunState, Severity, TimelineEventKind,
 };
 use tokio_postgres::Client;
 
@@ -70,6 +70,7 @@ pub async fn run(ctx: &Context, run: Run) -> Result<(), Error> {
         &ctx.control,
         &run.server_id,
         run.id,
+        ActionKind::CreateIndex,
         &action.schema,
         table_bytes,
     )

@@ -12,6 +12,8 @@
 //!   [`execute_partitioned`]), proves the fix ([`verify`], with the statement's mean time from
 //!   [`statement_timing`]) and closes the issue.
 //!   [`build_progress`] stores the build's progress on the run while it runs.
+//! - [`follow_up`]: when a built index brought no gain, opens an issue and a run that propose
+//!   to drop it, which [`drop_step`] executes once approved.
 //! - [`service`]: the loop over the bus with bounded concurrency, lock renewal and heartbeats.
 //!   It starts with [`leftovers`], which drops INVALID indexes of builds a dead runner left.
 //!
@@ -21,9 +23,11 @@ pub mod autonomy;
 pub mod build_progress;
 mod config;
 mod context;
+pub mod drop_step;
 mod error;
 pub mod execute;
 pub mod execute_partitioned;
+pub mod follow_up;
 pub mod investigate;
 pub mod investigation_step;
 pub mod leftovers;

@@ -1,9 +1,10 @@
 //! The second step of a run: act on the decision, build the index, verify, close the issue.
+//! A drop of an index that brought no gain runs in [`drop_step`](crate::drop_step).
 
 use chrono::Utc;
 use contracts::{
     CompletionOutcome, CreateIndex, Decision, Issue, IssueStatus, ProposedAction, Resolution,
-    ResolutionPath, Run, RunState, TimelineEventKind,
+    ResolutionPath, Run, RunId, RunState, TimelineEventKind,
 };
 
 use tokio_postgres::Client;
@@ -13,7 +14,7 @@ use crate::execute::{BuildReport, BuildTimeouts, apply_timeouts, build_index, dr
 use crate::preflight;
 use crate::standing_permission::{self, Next};
 use crate::verify::{self, Verification};
-use crate::{Context, Error, steps, target};
+use crate::{Context, Error, drop_step, follow_up, steps, target};
 
 /// Continues a run after a decision, or after a runner stopped while executing or verifying.
 pub async fn resume(ctx: &Context, run: Run) -> Result<(), Error> {
@@ -95,18 +96,35 @@ async fn skip(ctx: &Context, run: Run, issue: Issue, by: String) -> Result<(), E
     .await
 }
 
-/// Builds the proposed index, verifies the fix and closes the issue. A failure that no retry
-/// can mend closes the run as failed with the reason instead of returning an error.
+/// Executes the issue's proposed action on `path`.
 pub async fn execute(
     ctx: &Context,
     run: Run,
     issue: Issue,
     path: ResolutionPath,
 ) -> Result<(), Error> {
-    let Some(ProposedAction::CreateIndex(action)) = issue.proposed_action.clone() else {
-        let run = steps::fail(ctx, &run, "the issue has no action to execute").await?;
-        return steps::report(ctx, &run, failed_outcome(&run)).await;
-    };
+    match issue.proposed_action.clone() {
+        Some(ProposedAction::CreateIndex(action)) => build(ctx, run, issue, action, path).await,
+        Some(ProposedAction::DropIndex(action)) => {
+            drop_step::execute(ctx, run, issue, action, path).await
+        }
+        None => {
+            let run = steps::fail(ctx, &run, "the issue has no action to execute").await?;
+            steps::report(ctx, &run, failed_outcome(&run)).await
+        }
+    }
+}
+
+/// Builds the proposed index, verifies the fix and closes the issue. A failure that no retry
+/// can mend closes the run as failed with the reason instead of returning an error. An index
+/// without gain gets a follow-up issue that proposes to drop it.
+async fn build(
+    ctx: &Context,
+    run: Run,
+    issue: Issue,
+    action: CreateIndex,
+    path: ResolutionPath,
+) -> Result<(), Error> {
     let run = steps::advance(ctx, &run, RunState::Executing, "Building the index").await?;
     set_issue_status(ctx, &issue, IssueStatus::Executing).await?;
     ctx.record(
@@ -149,7 +167,12 @@ pub async fn execute(
                 cpu_after_pct: Some(cpu_after_pct),
                 mean_time_after_ms: Some(mean_time_after_ms),
             };
-            return close_failed(ctx, &run, &issue, &reason, measured).await;
+            if action.is_partitioned() {
+                // NOTE: PostgreSQL cannot drop an index of a partitioned table concurrently,
+                // so no drop is proposed and the reason is all a person gets.
+                return close_failed(ctx, &run, &issue, &reason, measured, None).await;
+            }
+            return follow_up::propose_drop(ctx, &run, &issue, &action, &reason, measured).await;
         }
         Err(error) => return Err(error),
     };
@@ -209,21 +232,29 @@ async fn resolve(
 
 /// Measurements taken before a run failed, kept on the closed issue.
 #[derive(Debug, Default)]
-struct Measured {
-    cpu_after_pct: Option<f64>,
-    mean_time_after_ms: Option<f64>,
+pub struct Measured {
+    pub cpu_after_pct: Option<f64>,
+    pub mean_time_after_ms: Option<f64>,
 }
 
-async fn fail_issue(ctx: &Context, run: &Run, issue: &Issue, reason: &str) -> Result<(), Error> {
-    close_failed(ctx, run, issue, reason, Measured::default()).await
+pub(crate) async fn fail_issue(
+    ctx: &Context,
+    run: &Run,
+    issue: &Issue,
+    reason: &str,
+) -> Result<(), Error> {
+    close_failed(ctx, run, issue, reason, Measured::default(), None).await
 }
 
-async fn close_failed(
+/// Closes the issue and the run as failed and reports the run's end, naming the run that
+/// continues the work, if any.
+pub(crate) async fn close_failed(
     ctx: &Context,
     run: &Run,
     issue: &Issue,
     reason: &str,
     measured: Measured,
+    follow_up_run_id: Option<RunId>,
 ) -> Result<(), Error> {
     tracing::error!(run.id = %run.id, issue.id = %issue.id, reason, "run failed");
     let resolution = Resolution {
@@ -240,16 +271,25 @@ async fn close_failed(
     ctx.record(run, TimelineEventKind::Failed, reason.to_string())
         .await?;
     let run = steps::fail(ctx, run, reason).await?;
-    steps::report(ctx, &run, failed_outcome(&run)).await
+    let outcome = CompletionOutcome::Failed {
+        reason: run.failure.clone().unwrap_or_else(|| "unknown".to_string()),
+        follow_up_run_id,
+    };
+    steps::report(ctx, &run, outcome).await
 }
 
 fn failed_outcome(run: &Run) -> CompletionOutcome {
     CompletionOutcome::Failed {
         reason: run.failure.clone().unwrap_or_else(|| "unknown".to_string()),
+        follow_up_run_id: None,
     }
 }
 
-async fn set_issue_status(ctx: &Context, issue: &Issue, status: IssueStatus) -> Result<(), Error> {
+pub(crate) async fn set_issue_status(
+    ctx: &Context,
+    issue: &Issue,
+    status: IssueStatus,
+) -> Result<(), Error> {
     ctx.control
         .update_issue(&issue.server_id, issue.id, |stored| {
             if stored.status.is_closed() || stored.status == status {
@@ -263,7 +303,7 @@ async fn set_issue_status(ctx: &Context, issue: &Issue, status: IssueStatus) -> 
     Ok(())
 }
 
-async fn close_issue(
+pub(crate) async fn close_issue(
     ctx: &Context,
     issue: &Issue,
     status: IssueStatus,

@@ -146,6 +146,7 @@ async fn give_up(ctx: &Context, trigger: &Trigger, reason: &str) {
         let run = steps::fail(ctx, &run, reason).await?;
         let outcome = CompletionOutcome::Failed {
             reason: reason.to_string(),
+            follow_up_run_id: None,
         };
         steps::report(ctx, &run, outcome).await
     };

@@ -1,9 +1,10 @@
 //! The always-allow check made again when a run continues without a person's decision: when
-//! its scheduled window opens, or after a runner stopped in the middle of the build. The
-//! instruction's limits must hold at execution time, not only when the issue was opened.
+//! its scheduled window opens, when an instruction allowed a follow-up run's drop, or after a
+//! runner stopped in the middle of the action. The instruction's limits must hold at execution
+//! time, not only when the issue was opened.
 
 use contracts::{
-    CreateIndex, Issue, ProposedAction, ResolutionPath, Run, RunState, TimelineEventKind,
+    ActionKind, Issue, ProposedAction, ResolutionPath, Run, RunState, TimelineEventKind,
 };
 
 use crate::autonomy::{self, Autonomy};
@@ -23,19 +24,29 @@ pub enum Next {
 
 /// Checks the instructions against the table's size now, the clock and today's actions.
 pub async fn recheck(ctx: &Context, run: &Run, issue: &Issue) -> Result<Next, Error> {
-    let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action else {
-        return Ok(Next::Wait);
+    let (kind, schema, table, action_name) = match &issue.proposed_action {
+        Some(ProposedAction::CreateIndex(action)) => (
+            ActionKind::CreateIndex,
+            &action.schema,
+            &action.table,
+            "build",
+        ),
+        Some(ProposedAction::DropIndex(action)) => {
+            (ActionKind::DropIndex, &action.schema, &action.table, "drop")
+        }
+        None => return Ok(Next::Wait),
     };
     // Verification only reads, so a run whose build finished goes on under its instruction.
     if let (RunState::Verifying, Some(instruction_id)) = (run.state, run.instruction_id) {
         return Ok(Next::Execute(ResolutionPath::Autonomous { instruction_id }));
     }
-    let table_bytes = current_table_bytes(ctx, run, action).await?;
+    let table_bytes = current_table_bytes(ctx, run, schema, table).await?;
     let autonomy = autonomy::check(
         &ctx.control,
         &run.server_id,
         run.id,
-        &action.schema,
+        kind,
+        schema,
         table_bytes,
     )
     .await?;
@@ -55,7 +66,7 @@ pub async fn recheck(ctx: &Context, run: &Run, issue: &Issue) -> Result<Next, Er
         }
         Autonomy::Scheduled { reasons, .. } | Autonomy::AskFirst { reasons } if building => {
             Next::Fail(format!(
-                "The build stopped and its always-allow limits no longer hold: {}",
+                "The {action_name} stopped and its always-allow limits no longer hold: {}",
                 reasons.join(" ")
             ))
         }
@@ -72,9 +83,10 @@ pub async fn recheck(ctx: &Context, run: &Run, issue: &Issue) -> Result<Next, Er
             tracing::info!(run.id = %run.id, ?reasons, "no always-allow instruction applies now; the issue waits for a person");
             reasons.insert(
                 0,
-                "The scheduled build did not start, because no always-allow instruction \
-                 applies now; it waits for a person's decision."
-                    .to_string(),
+                format!(
+                    "The scheduled {action_name} did not start, because no always-allow \
+                     instruction applies now; it waits for a person's decision."
+                ),
             );
             steps::add_issue_notes(ctx, issue, &reasons).await?;
             Next::Wait
@@ -88,8 +100,9 @@ pub async fn recheck(ctx: &Context, run: &Run, issue: &Issue) -> Result<Next, Er
 async fn current_table_bytes(
     ctx: &Context,
     run: &Run,
-    action: &CreateIndex,
+    schema: &str,
+    table: &str,
 ) -> Result<Option<u64>, Error> {
     let client = target::connect(&ctx.config, &run.server_id).await?;
-    preflight::table_bytes(&client, &run.server_id, action).await
+    preflight::table_bytes(&client, &run.server_id, schema, table).await
 }

@@ -15,6 +15,7 @@ use tokio_postgres::Client;
 fn proposed_index(finding: &Finding) -> &CreateIndex {
     match &finding.proposed_action {
         Some(ProposedAction::CreateIndex(action)) => action,
+        Some(other) => panic!("an investigation proposed {other:?}, not an index"),
         None => panic!("no proposal in {finding:#?}"),
     }
 }

@@ -66,6 +66,7 @@ fn log_finding(case: &str, finding: &Finding) {
 fn proposed_index(finding: &Finding) -> Option<&CreateIndex> {
     match finding.proposed_action.as_ref()? {
         ProposedAction::CreateIndex(index) => Some(index),
+        ProposedAction::DropIndex(_) => None,
     }
 }
 

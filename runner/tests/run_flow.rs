@@ -307,22 +307,7 @@ async fn approval_resumes_suspended_run() {
 async fn index_without_gain_is_not_resolved() {
     let setup = setup("no_gain").await;
     let run = queued_run(&setup).await;
-    start_under_load(&setup, &run).await;
-    let issue_id = stored_run(&setup, &run).await.issue_id.unwrap();
-    // A mean of 100 ns before represents a statement that was already fast without the
-    // index. An index scan that returns rows takes longer, so the mean after stays above it.
-    setup
-        .ctx
-        .control
-        .update_issue(&run.server_id, issue_id, |issue| {
-            issue.evidence.mean_time_ms = 0.000_1;
-            true
-        })
-        .await
-        .unwrap();
-
-    decide(&setup, &run, Decision::Approve).await;
-    resume_under_load(&setup.ctx, &setup, &run).await;
+    let issue_id = build_without_gain(&setup, &run).await;
 
     let closed = setup
         .ctx
@@ -341,12 +326,161 @@ async fn index_without_gain_is_not_resolved() {
     let after = resolution.mean_time_after_ms.expect("mean time after");
     eprintln!("mean time after {after:.4} ms; {reason}");
     assert!(resolution.cpu_after_pct.is_some());
-    // The reason proposes the drop, and the runner leaves the index for a person to drop.
+    assert_eq!(stored_run(&setup, &run).await.state, RunState::Failed);
+
+    // The drop waits for a decision on an issue of its own, so the index stays until then.
+    let follow_up = follow_up_issue(&setup).await;
+    assert!(
+        reason.contains(&format!("Issue {} proposes that drop", follow_up.id)),
+        "{reason}"
+    );
+    assert_eq!(follow_up.status, IssueStatus::AwaitingApproval);
+    let Some(ProposedAction::DropIndex(action)) = &follow_up.proposed_action else {
+        panic!("no drop proposed: {:?}", follow_up.proposed_action);
+    };
+    assert_eq!(action.ddl, drop);
+    assert_eq!(action.table, "tickets");
+    let notes = follow_up.evidence.notes.join(" ");
+    assert!(notes.contains(&issue_id.to_string()), "{notes}");
+    assert!(notes.contains("ms before the index"), "{notes}");
+    assert_eq!(follow_up.evidence.mean_time_ms, 0.000_1);
     assert_eq!(
         index_is_valid(&setup, "idx_tickets_requester_id").await,
         Some(true)
     );
-    assert_eq!(stored_run(&setup, &run).await.state, RunState::Failed);
+    let follow_up_run = stored_run_by_id(&setup, follow_up.run_id).await;
+    assert_eq!(follow_up_run.state, RunState::AwaitingApproval);
+    assert_eq!(follow_up_run.issue_id, Some(follow_up.id));
+
+    decide(&setup, &follow_up_run, Decision::Approve).await;
+    let resume = trigger(&follow_up_run, TriggerKind::Resume);
+    trigger::handle(&setup.ctx, &resume).await.unwrap();
+
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+    let dropped = setup
+        .ctx
+        .control
+        .issue(&run.server_id, follow_up.id)
+        .await
+        .unwrap();
+    assert_eq!(dropped.status, IssueStatus::Resolved);
+    assert_eq!(
+        dropped.resolution.unwrap().path,
+        ResolutionPath::HumanApproved {
+            approved_by: "dba@example.com".to_string()
+        }
+    );
+    let finished = stored_run_by_id(&setup, follow_up.run_id).await;
+    assert_eq!(finished.state, RunState::Completed);
+
+    // A redelivered trigger changes nothing.
+    trigger::handle(&setup.ctx, &resume).await.unwrap();
+    let issues = setup.ctx.control.issues(&run.server_id).await.unwrap();
+    assert_eq!(issues.len(), 2);
+    let steps = stored_run_by_id(&setup, follow_up.run_id).await.steps;
+    assert_eq!(steps.len(), finished.steps.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drop_instruction_allows_drop_without_asking() {
+    let setup = setup("no_gain_autonomous").await;
+    let instruction = Instruction {
+        id: InstructionId::new(),
+        action: ActionKind::DropIndex,
+        scope: InstructionScope {
+            server_id: setup.server_id.clone(),
+            schemas: vec!["public".to_string()],
+        },
+        limits: Limits::default(),
+        created_by: "dba@example.com".to_string(),
+        created_at: Utc::now(),
+        expires_at: None,
+        revoked_at: None,
+        revoked_by: None,
+    };
+    setup
+        .ctx
+        .control
+        .create_instruction(&instruction)
+        .await
+        .unwrap();
+    let run = queued_run(&setup).await;
+    build_without_gain(&setup, &run).await;
+
+    // The instruction covers drops only, so the build itself waited for a person.
+    let follow_up = follow_up_issue(&setup).await;
+    assert_eq!(follow_up.status, IssueStatus::Approved);
+    let follow_up_run = stored_run_by_id(&setup, follow_up.run_id).await;
+    assert_eq!(follow_up_run.instruction_id, Some(instruction.id));
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        Some(true)
+    );
+
+    // Platform Services sends this trigger once the follow-up run holds the server's lock.
+    let resume = trigger(&follow_up_run, TriggerKind::Resume);
+    trigger::handle(&setup.ctx, &resume).await.unwrap();
+
+    assert_eq!(
+        index_is_valid(&setup, "idx_tickets_requester_id").await,
+        None
+    );
+    let dropped = setup
+        .ctx
+        .control
+        .issue(&run.server_id, follow_up.id)
+        .await
+        .unwrap();
+    assert_eq!(dropped.status, IssueStatus::Resolved);
+    assert_eq!(
+        dropped.resolution.unwrap().path,
+        ResolutionPath::Autonomous {
+            instruction_id: instruction.id
+        }
+    );
+}
+
+/// Opens the run's issue under load, makes its mean before look fast, approves it and resumes
+/// it, so that the index is built and verification finds no gain. Returns the first issue's id.
+async fn build_without_gain(setup: &Setup, run: &Run) -> contracts::IssueId {
+    start_under_load(setup, run).await;
+    let issue_id = stored_run(setup, run).await.issue_id.unwrap();
+    // A mean of 100 ns before represents a statement that was already fast without the
+    // index. An index scan that returns rows takes longer, so the mean after stays above it.
+    setup
+        .ctx
+        .control
+        .update_issue(&run.server_id, issue_id, |issue| {
+            issue.evidence.mean_time_ms = 0.000_1;
+            true
+        })
+        .await
+        .unwrap();
+    decide(setup, run, Decision::Approve).await;
+    resume_under_load(&setup.ctx, setup, run).await;
+    issue_id
+}
+
+/// Returns the issue that proposes a drop, and fails the test when there is none.
+async fn follow_up_issue(setup: &Setup) -> contracts::Issue {
+    let issues = setup.ctx.control.issues(&setup.server_id).await.unwrap();
+    issues
+        .into_iter()
+        .find(|issue| matches!(issue.proposed_action, Some(ProposedAction::DropIndex(_))))
+        .expect("no follow-up issue proposes a drop")
+}
+
+async fn stored_run_by_id(setup: &Setup, run_id: RunId) -> Run {
+    setup
+        .ctx
+        .control
+        .run(&setup.server_id, run_id)
+        .await
+        .unwrap()
+        .value
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,6 +2,7 @@
 //! starts once; each test uses its own database, so no test receives another's messages.
 
 mod alerts;
+mod follow_up;
 mod leases;
 mod monitor;
 mod runs;

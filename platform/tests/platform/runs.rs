@@ -83,6 +83,7 @@ async fn failed_run_releases_lock() {
     let (server_id, run_id) = started_run(&platform, "failed").await;
     let outcome = CompletionOutcome::Failed {
         reason: "target unreachable".to_string(),
+        follow_up_run_id: None,
     };
 
     complete(&platform, &server_id, run_id, outcome).await;

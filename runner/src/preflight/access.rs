@@ -1,8 +1,8 @@
-//! Checks made right before a build, because the server may have changed since the issue was
-//! opened: a failover can turn it into a standby, and ownership can move.
+//! Checks made right before a build or a drop, because the server may have changed since the
+//! issue was opened: a failover can turn it into a standby, and ownership can move.
 
 use contracts::action::quote_identifier;
-use contracts::{CreateIndex, ServerId};
+use contracts::{ActionKind, CreateIndex, DropIndex, ServerId};
 use tokio_postgres::Client;
 
 use crate::Error;
@@ -17,23 +17,57 @@ const PREFLIGHT_SQL: &str = "
     FROM (SELECT to_regclass($1) AS oid) AS t
     LEFT JOIN pg_class c ON c.oid = t.oid";
 
-/// Returns why the index cannot be built now, as a sentence for the issue, or `None` when
-/// every check passes.
-pub async fn blocker(
+/// The table whose index an action builds or drops.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub schema: &'a str,
+    pub table: &'a str,
+    pub kind: ActionKind,
+}
+
+impl<'a> From<&'a CreateIndex> for Target<'a> {
+    fn from(action: &'a CreateIndex) -> Target<'a> {
+        Target {
+            schema: &action.schema,
+            table: &action.table,
+            kind: ActionKind::CreateIndex,
+        }
+    }
+}
+
+impl<'a> From<&'a DropIndex> for Target<'a> {
+    fn from(action: &'a DropIndex) -> Target<'a> {
+        Target {
+            schema: &action.schema,
+            table: &action.table,
+            kind: ActionKind::DropIndex,
+        }
+    }
+}
+
+/// Returns why the index cannot be built or dropped now, as a sentence for the issue, or
+/// `None` when every check passes. Both need the table's owner role, and only a build needs
+/// `CREATE` on the schema.
+pub async fn blocker<'a>(
     client: &Client,
     server_id: &ServerId,
-    action: &CreateIndex,
+    target: impl Into<Target<'a>>,
 ) -> Result<Option<String>, Error> {
+    let target = target.into();
+    let (verb, past_participle) = match target.kind {
+        ActionKind::CreateIndex => ("build", "built"),
+        ActionKind::DropIndex => ("drop", "dropped"),
+    };
     // The name goes to to_regclass as a bind value, quoted so that each part is one identifier.
     let table = format!(
         "{}.{}",
-        quote_identifier(&action.schema),
-        quote_identifier(&action.table)
+        quote_identifier(target.schema),
+        quote_identifier(target.table)
     );
     let row = client
         .query_one(PREFLIGHT_SQL, &[&table])
         .await
-        .map_err(failed("check the server before the build", server_id))?;
+        .map_err(failed("check the server before the action", server_id))?;
     let in_recovery: bool = row.get(0);
     let exists: bool = row.get(1);
     let owner: Option<String> = row.get(2);
@@ -44,7 +78,7 @@ pub async fn blocker(
     let reason = if in_recovery {
         Some(format!(
             "Preflight failed: server {server_id} is in recovery (a standby), where no index \
-             can be built. Build it on the primary."
+             can be {past_participle}. Run the action on the primary."
         ))
     } else if !exists {
         Some(format!(
@@ -53,11 +87,11 @@ pub async fn blocker(
     } else if !may_use_owner {
         Some(format!(
             "Preflight failed: {table} belongs to the role {}, and the runner's role {role} \
-             neither is nor belongs to it. An owner of the table has to build the index; \
+             neither is nor belongs to it. An owner of the table has to {verb} the index; \
              DBAgent never changes owners or grants itself roles.",
             owner.unwrap_or_default()
         ))
-    } else if !may_create {
+    } else if target.kind == ActionKind::CreateIndex && !may_create {
         Some(format!(
             "Preflight failed: the runner's role {role} may not create objects in the schema \
              of {table}, which building an index requires."

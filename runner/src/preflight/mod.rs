@@ -75,13 +75,10 @@ async fn disk_blocker(
 pub async fn table_bytes(
     client: &Client,
     server_id: &ServerId,
-    action: &CreateIndex,
+    schema: &str,
+    table: &str,
 ) -> Result<Option<u64>, Error> {
-    let table = format!(
-        "{}.{}",
-        quote_identifier(&action.schema),
-        quote_identifier(&action.table)
-    );
+    let table = format!("{}.{}", quote_identifier(schema), quote_identifier(table));
     let row = client
         .query_one("SELECT pg_table_size(to_regclass($1))", &[&table])
         .await
