@@ -1,6 +1,6 @@
 //! Cards for an issue's evidence, its proposed action and the risk facts the runner measured.
 
-use contracts::{Evidence, ProposedAction, RiskFacts};
+use contracts::{ActionKind, Evidence, ProposedAction, RiskFacts};
 use leptos::prelude::*;
 
 use crate::components::{Card, Code, Fact};
@@ -83,11 +83,18 @@ pub fn EvidenceCard(evidence: Evidence) -> impl IntoView {
 pub fn ActionCard(action: ProposedAction, estimated_index_bytes: Option<u64>) -> impl IntoView {
     let size = estimated_index_bytes
         .map(|bytes| format!("HypoPG estimates the index at {}.", format::bytes(bytes)));
+    let during = match action.kind() {
+        ActionKind::CreateIndex => "Reads and writes on the table continue during the build. ",
+        ActionKind::DropIndex => {
+            "Reads and writes on the table continue during the drop. The index brought no gain, so the drop removes only the work it adds to every write and the disk space it takes. "
+        }
+    };
     view! {
         <Card title="Proposed action" id="proposed-action">
             <Code text=action.ddl().to_string() wrap=true />
             <p class="mt-2 text-sm text-slate-600">
-                "The runner sends it as a single statement in autocommit mode, with lock_timeout and statement_timeout set. Reads and writes on the table continue during the build. "
+                "The runner sends it as a single statement in autocommit mode, with lock_timeout and statement_timeout set. "
+                {during}
                 {size}
             </p>
         </Card>

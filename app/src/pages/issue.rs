@@ -2,7 +2,9 @@
 //! the decision on it.
 
 use contracts::api::IssueDetail;
-use contracts::{ApprovalDecision, Decision, IssueId, IssueStatus, Resolution, ResolutionPath};
+use contracts::{
+    ActionKind, ApprovalDecision, Decision, IssueId, IssueStatus, Resolution, ResolutionPath,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -46,6 +48,10 @@ fn IssueView(
     let evidence = issue.evidence.clone();
     let risk = evidence.risk.clone();
     let action = issue.proposed_action.clone();
+    // The always-allow assistant assesses index builds only.
+    let assisted = action
+        .as_ref()
+        .is_some_and(|action| action.kind() == ActionKind::CreateIndex);
     view! {
         <div class="mb-4">
             <div class="flex flex-wrap items-center gap-2">
@@ -71,7 +77,7 @@ fn IssueView(
             // evidence.
             <div class="order-first min-w-0 space-y-4 lg:order-none">
                 <Card title="Decision" id="decision">
-                    {awaiting.then(|| view! { <DecisionButtons issue_id=issue.id polled assistant_open /> })}
+                    {awaiting.then(|| view! { <DecisionButtons issue_id=issue.id polled assistant_open assisted /> })}
                     {detail.decision.map(|decision| view! { <DecisionNote decision /> })}
                     {(!awaiting && action.is_none()).then(|| view! {
                         <p class="text-sm text-slate-600">"No action is proposed. The summary above explains why."</p>
@@ -88,6 +94,7 @@ fn DecisionButtons(
     issue_id: IssueId,
     polled: Polled<IssueDetail>,
     assistant_open: RwSignal<bool>,
+    assisted: bool,
 ) -> impl IntoView {
     let pending = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
@@ -118,14 +125,19 @@ fn DecisionButtons(
             >
                 "Skip"
             </button>
-            <button
-                class="rounded-md bg-violet-600 px-4 py-2 text-sm font-semibold text-white hover:bg-violet-500 disabled:opacity-50"
-                disabled=move || pending.get()
-                on:click=move |_| assistant_open.set(true)
-            >
-                "Always allow…"
-            </button>
+            {assisted.then(|| view! {
+                <button
+                    class="rounded-md bg-violet-600 px-4 py-2 text-sm font-semibold text-white hover:bg-violet-500 disabled:opacity-50"
+                    disabled=move || pending.get()
+                    on:click=move |_| assistant_open.set(true)
+                >
+                    "Always allow…"
+                </button>
+            })}
         </div>
+        {(!assisted).then(|| view! {
+            <p class="mt-3 text-sm text-slate-600">"The always-allow assistant covers index builds only. An instruction for index drops can be granted through the API."</p>
+        })}
         {move || failure.get().map(|text| view! { <p role="alert" class="mt-3 text-sm text-red-700">{text}</p> })}
     }
 }

@@ -24,7 +24,7 @@ use crate::state::AppState;
         (status = 200, description = "The assessment and the limits it proposes", body = RiskAssessment),
         (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
         (status = 404, description = "No issue with this id", body = ErrorBody),
-        (status = 409, description = "The issue proposes no action to allow", body = ErrorBody),
+        (status = 409, description = "The issue proposes no action to allow, or a drop, which the assistant does not assess", body = ErrorBody),
     )
 )]
 pub async fn get(
@@ -32,6 +32,20 @@ pub async fn get(
     ApiPath(id): ApiPath<IssueId>,
 ) -> Result<Json<RiskAssessment>, AppError> {
     let issue = find_issue(&state, id).await?;
+    if let Some(ProposedAction::DropIndex(action)) = &issue.proposed_action {
+        // The assistant's facts and limits are about building indexes, so it does not assess
+        // drops. The always-allow request itself accepts a drop_index grant.
+        return Err(AppError::IssueConflict {
+            issue_id: id,
+            status: issue.status,
+            message: format!(
+                "issue {id} proposes to drop {}, and the assistant assesses index builds only; \
+                 approve or skip it, or grant an instruction for drop_index with POST \
+                 /api/issues/{id}/always-allow",
+                action.index_name
+            ),
+        });
+    }
     let Some(ProposedAction::CreateIndex(action)) = &issue.proposed_action else {
         return Err(AppError::IssueConflict {
             issue_id: id,

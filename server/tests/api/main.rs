@@ -4,6 +4,7 @@
 mod assessment;
 mod auth;
 mod decisions;
+mod drop_index;
 mod instructions;
 mod issues;
 mod lists;
