@@ -50,7 +50,7 @@ impl RunnerConfig {
             build_statement_timeout: Duration::from_secs(30 * 60),
             old_snapshot_age: Duration::from_secs(10),
             old_snapshot_wait: Duration::from_secs(120),
-            disk_reserve_fraction: 0.1,
+            disk_reserve_fraction: 0.05,
             max_concurrent_runs: 4,
             keepalive_interval: Duration::from_secs(10),
         }

@@ -21,6 +21,9 @@ pub struct DiskNeed {
     /// Temporary files of the sort, which spills to disk when its data exceeds
     /// `maintenance_work_mem`.
     pub sort_bytes: u64,
+    /// WAL the build writes, which stays in `pg_wal` until the next checkpoint or until
+    /// standbys and archiving have it.
+    pub wal_bytes: u64,
 }
 
 impl DiskNeed {
@@ -28,8 +31,10 @@ impl DiskNeed {
     /// by the growth of the table since then.
     ///
     /// The sort's temporary files hold roughly the index's tuples, so a sort that does not fit
-    /// in `maintenance_work_mem` is counted as one more index. NOTE: temporary files may live
-    /// in `temp_tablespaces` on another file system; they are counted here all the same.
+    /// in `maintenance_work_mem` is counted as one more index. With `wal_level` replica or
+    /// logical, the build writes every index page to WAL, counted as one more index again.
+    /// NOTE: temporary files may live in `temp_tablespaces`, and WAL in a `pg_wal` on another
+    /// file system; both are counted here all the same.
     pub fn estimate(
         index_bytes_then: u64,
         table_bytes_then: Option<u64>,
@@ -51,11 +56,14 @@ impl DiskNeed {
         DiskNeed {
             index_bytes,
             sort_bytes,
+            wal_bytes: index_bytes,
         }
     }
 
     pub fn total_bytes(&self) -> u64 {
-        self.index_bytes.saturating_add(self.sort_bytes)
+        self.index_bytes
+            .saturating_add(self.sort_bytes)
+            .saturating_add(self.wal_bytes)
     }
 }
 
@@ -68,12 +76,13 @@ pub fn shortfall(need: DiskNeed, space: DiskSpace, reserve_fraction: f64) -> Opt
         return None;
     }
     Some(format!(
-        "Preflight failed: the build needs about {} (index {} plus sort files {}) and {} must \
-         stay free ({:.0} % of {}), but only {} is free. Free disk space or grow the server's \
-         storage; the next investigation of this server can propose the index again.",
+        "Preflight failed: the build needs about {} (index {}, sort files {}, WAL {}) and {} \
+         must stay free ({:.0} % of {}), but only {} is free. Free disk space or grow the \
+         server's storage; the next investigation of this server can propose the index again.",
         bytes(need.total_bytes()),
         bytes(need.index_bytes),
         bytes(need.sort_bytes),
+        bytes(need.wal_bytes),
         bytes(reserve),
         reserve_fraction * 100.0,
         bytes(space.total_bytes),
@@ -120,7 +129,7 @@ mod tests {
     #[test]
     fn large_build_on_a_nearly_full_disk_is_rejected() {
         // A 40 GB table with an estimated 6 GB index and 8 GB free: the sort spills as much
-        // again, so 12 GB are needed.
+        // again and the WAL holds it once more, so 18 GB are needed.
         let need = DiskNeed::estimate(6 * GB, Some(40 * GB), 40 * GB, 64_000_000);
         assert_eq!(need.sort_bytes, 6 * GB);
         let space = DiskSpace {
@@ -128,7 +137,7 @@ mod tests {
             total_bytes: 100 * GB,
         };
         let reason = shortfall(need, space, 0.1).expect("a shortfall");
-        assert!(reason.contains("needs about 12.0 GB"), "{reason}");
+        assert!(reason.contains("needs about 18.0 GB"), "{reason}");
         assert!(reason.contains("only 8.0 GB is free"), "{reason}");
     }
 
@@ -146,9 +155,10 @@ mod tests {
 
     #[test]
     fn reserve_is_kept_free() {
+        // 1 GB index sorted in memory and 1 GB of WAL.
         let need = DiskNeed::estimate(GB, Some(GB), GB, 2 * GB);
         let space = DiskSpace {
-            free_bytes: 15 * GB,
+            free_bytes: 16 * GB,
             total_bytes: 100 * GB,
         };
         assert_eq!(shortfall(need, space, 0.1), None);
