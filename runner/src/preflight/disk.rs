@@ -1,4 +1,5 @@
-//! Whether the file system under the data directory has room for the index and its sort.
+//! Whether the file system under the data directory has room for the index, its sort files
+//! and its WAL.
 
 use contracts::action::quote_identifier;
 use contracts::units::bytes;
@@ -127,9 +128,9 @@ mod tests {
     const GB: u64 = 1_000_000_000;
 
     #[test]
-    fn large_build_on_a_nearly_full_disk_is_rejected() {
+    fn nearly_full_disk_rejects_build() {
         // A 40 GB table with an estimated 6 GB index and 8 GB free: the sort spills as much
-        // again and the WAL holds it once more, so 18 GB are needed.
+        // again and the WAL contains it once more, so 18 GB are needed.
         let need = DiskNeed::estimate(6 * GB, Some(40 * GB), 40 * GB, 64_000_000);
         assert_eq!(need.sort_bytes, 6 * GB);
         let space = DiskSpace {
