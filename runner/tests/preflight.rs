@@ -43,7 +43,15 @@ async fn ownership_and_existence_are_checked() {
              GRANT USAGE ON SCHEMA ledger TO {RUNNER_ROLE};
              CREATE SCHEMA app AUTHORIZATION {RUNNER_ROLE};
              CREATE TABLE app.orders (id bigserial PRIMARY KEY, account int);
-             ALTER TABLE app.orders OWNER TO {RUNNER_ROLE};"
+             ALTER TABLE app.orders OWNER TO {RUNNER_ROLE};
+             CREATE TABLE app.events (id bigint, account int, at date) PARTITION BY RANGE (at);
+             ALTER TABLE app.events OWNER TO {RUNNER_ROLE};
+             CREATE TABLE app.events_2025 PARTITION OF app.events
+                 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+             ALTER TABLE app.events_2025 OWNER TO {RUNNER_ROLE};
+             CREATE TABLE app.events_2026 PARTITION OF app.events
+                 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+             ALTER TABLE app.events_2026 OWNER TO ledger_owner;"
         ))
         .await
         .unwrap();
@@ -73,6 +81,16 @@ async fn ownership_and_existence_are_checked() {
         .expect("a blocker for a missing table");
     assert!(missing.contains("no longer exists"), "{missing}");
 
+    let partition = blocker(&runner, &server, &action("app", "events"))
+        .await
+        .unwrap()
+        .expect("a blocker for a partition of another role");
+    assert!(
+        partition.contains("app.events_2026 (owner ledger_owner)"),
+        "{partition}"
+    );
+    assert!(!partition.contains("events_2025"), "{partition}");
+
     admin
         .batch_execute(&format!("GRANT ledger_owner TO {RUNNER_ROLE}"))
         .await
@@ -81,6 +99,10 @@ async fn ownership_and_existence_are_checked() {
         .await
         .unwrap();
     assert_eq!(member, None);
+    let all_partitions = blocker(&runner, &server, &action("app", "events"))
+        .await
+        .unwrap();
+    assert_eq!(all_partitions, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

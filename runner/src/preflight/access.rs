@@ -17,6 +17,16 @@ const PREFLIGHT_SQL: &str = "
     FROM (SELECT to_regclass($1) AS oid) AS t
     LEFT JOIN pg_class c ON c.oid = t.oid";
 
+/// Partitions of a partitioned table, at any depth, whose owner the runner's role neither is
+/// nor belongs to, with that owner. Every partition gets an index of its own, built as its
+/// owner. `pg_partition_tree` returns just the table itself for a table without partitions.
+const FOREIGN_OWNED_PARTITIONS_SQL: &str = "
+    SELECT t.relid::regclass::text, pg_get_userbyid(c.relowner)::text
+    FROM pg_partition_tree(to_regclass($1)) AS t
+    JOIN pg_class c ON c.oid = t.relid
+    WHERE t.level > 0 AND NOT pg_has_role(current_user, c.relowner, 'USAGE')
+    ORDER BY t.level, 1";
+
 /// The table whose index an action builds or drops.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
@@ -96,8 +106,42 @@ pub async fn blocker<'a>(
             "Preflight failed: the runner's role {role} may not create objects in the schema \
              of {table}, which building an index requires."
         ))
+    } else if target.kind == ActionKind::CreateIndex {
+        foreign_owned_partitions(client, server_id, &table, &role).await?
     } else {
         None
     };
     Ok(reason)
+}
+
+/// Returns why the runner cannot index every partition of `table`, or `None` when it can.
+async fn foreign_owned_partitions(
+    client: &Client,
+    server_id: &ServerId,
+    table: &str,
+    role: &str,
+) -> Result<Option<String>, Error> {
+    let rows = client
+        .query(FOREIGN_OWNED_PARTITIONS_SQL, &[&table])
+        .await
+        .map_err(failed("check the owners of the partitions", server_id))?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let partitions: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            format!(
+                "{} (owner {})",
+                row.get::<_, String>(0),
+                row.get::<_, String>(1)
+            )
+        })
+        .collect();
+    Ok(Some(format!(
+        "Preflight failed: the runner's role {role} neither is nor belongs to the owner of \
+         these partitions of {table}, and each partition gets an index of its own: {}. An \
+         owner has to build the index; DBAgent never changes owners or grants itself roles.",
+        partitions.join(", ")
+    )))
 }
