@@ -18,8 +18,9 @@ const PREFLIGHT_SQL: &str = "
     LEFT JOIN pg_class c ON c.oid = t.oid";
 
 /// Partitions of a partitioned table, at any depth, whose owner the runner's role neither is
-/// nor belongs to, with that owner. Every partition gets an index of its own, built as its
-/// owner. `pg_partition_tree` returns just the table itself for a table without partitions.
+/// nor belongs to, with that owner. Every partition gets an index of its own, which only a
+/// member of the partition's owner role may create. `pg_partition_tree` returns just the table
+/// itself for a table without partitions.
 const FOREIGN_OWNED_PARTITIONS_SQL: &str = "
     SELECT t.relid::regclass::text, pg_get_userbyid(c.relowner)::text
     FROM pg_partition_tree(to_regclass($1)) AS t
