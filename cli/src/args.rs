@@ -94,6 +94,11 @@ pub struct RunnerArgs {
     /// Runs handled at once.
     #[arg(long, default_value_t = 4)]
     pub max_concurrent_runs: usize,
+
+    /// Percent of the data directory's file system that must stay free after an index build,
+    /// checked for a target on this machine.
+    #[arg(long, default_value_t = 5.0)]
+    pub disk_reserve_percent: f64,
 }
 
 #[derive(Debug, Args)]

@@ -195,8 +195,16 @@ pub async fn run_runner(
     args: &RunnerArgs,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // The settings are checked before any connection, so that a typo fails at once.
+    let config = runner_config(state_dir, args)?;
     let control = ControlPlane::connect_postgres(&control_dsn(state_dir, &args.control)?).await?;
     control.ensure_layout().await?;
+    let context = std::sync::Arc::new(runner::Context { control, config });
+    runner::service::run(context, shutdown).await;
+    Ok(())
+}
+
+fn runner_config(state_dir: &Path, args: &RunnerArgs) -> anyhow::Result<runner::RunnerConfig> {
     let mut config = runner::RunnerConfig::new(runner_targets(state_dir, &args.targets)?);
     config.investigation_window = Duration::try_from_secs_f64(args.investigation_window)
         .ok()
@@ -208,9 +216,14 @@ pub async fn run_runner(
             )
         })?;
     config.max_concurrent_runs = args.max_concurrent_runs;
-    let context = std::sync::Arc::new(runner::Context { control, config });
-    runner::service::run(context, shutdown).await;
-    Ok(())
+    if !(0.0..=100.0).contains(&args.disk_reserve_percent) {
+        anyhow::bail!(
+            "--disk-reserve-percent {} is invalid; give a percent from 0 to 100",
+            args.disk_reserve_percent
+        );
+    }
+    config.disk_reserve_fraction = args.disk_reserve_percent / 100.0;
+    Ok(config)
 }
 
 fn runner_targets(
