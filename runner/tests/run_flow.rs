@@ -884,6 +884,8 @@ async fn old_snapshot_fails_after_bounded_wait() {
         .await
         .expect("the wait is on the timeline");
     assert!(waiting.contains(&format!("pid {pid} ")), "{waiting}");
+    let notes = issues[0].evidence.notes.join("\n");
+    assert!(notes.contains(&format!("pid {pid} ")), "{notes}");
     assert_eq!(
         index_is_valid(&setup, "idx_tickets_requester_id").await,
         None

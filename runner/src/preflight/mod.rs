@@ -33,7 +33,7 @@ pub async fn check(
         older_than: ctx.config.old_snapshot_age,
         max_wait: ctx.config.old_snapshot_wait,
     };
-    snapshots::wait_for_old_snapshots(ctx, run, client, wait).await
+    snapshots::wait_for_old_snapshots(ctx, run, issue, client, wait).await
 }
 
 /// Compares the build's estimated need with the free space under the data directory. A server

@@ -9,12 +9,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use contracts::{Run, ServerId, TimelineEventKind};
+use contracts::{Issue, Run, ServerId, TimelineEventKind};
 use tokio::time::Instant;
 use tokio_postgres::Client;
 
 use crate::target::failed;
-use crate::{Context, Error};
+use crate::{Context, Error, steps};
 
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -92,11 +92,13 @@ pub async fn holders(
 }
 
 /// Waits until no session holds an old snapshot, for at most `wait.max_wait`. Records the
-/// sessions on the run's timeline when it first sees them, and returns the reason to give up,
+/// sessions on the run's timeline and in the issue's notes when it first sees them, and
+/// returns the reason to give up,
 /// naming the sessions still there at the deadline, or `None` once they are gone.
 pub async fn wait_for_old_snapshots(
     ctx: &Context,
     run: &Run,
+    issue: &Issue,
     client: &Client,
     wait: SnapshotWait,
 ) -> Result<Option<String>, Error> {
@@ -115,8 +117,9 @@ pub async fn wait_for_old_snapshots(
                  build: {names}. DBAgent does not end them.",
                 wait.max_wait.as_secs()
             );
-            ctx.record(run, TimelineEventKind::BuildWaiting, message)
+            ctx.record(run, TimelineEventKind::BuildWaiting, message.clone())
                 .await?;
+            steps::add_issue_notes(ctx, issue, &[message]).await?;
             recorded = true;
         }
         if Instant::now() >= deadline {
