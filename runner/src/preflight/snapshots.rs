@@ -2,7 +2,7 @@
 //!
 //! `CREATE INDEX CONCURRENTLY` waits, after its first table scan, until every transaction in
 //! the same database whose snapshot could still see older rows has ended, whichever table it
-//! reads. One session left idle in a `REPEATABLE READ` transaction therefore holds the build
+//! reads. One session left idle in a `REPEATABLE READ` transaction therefore stalls the build
 //! for as long as it stays open. The runner looks for such sessions before it builds, names
 //! them, and waits for them a bounded time. It never ends them.
 
