@@ -253,7 +253,12 @@ pub fn print_text(incidents: &[Incident]) {
     println!("\nTimeline");
     for (number, incident) in incidents.iter().enumerate() {
         let cpu = |value: Option<f64>| value.map_or("-".to_string(), |cpu| format!("{cpu:.0} %"));
-        let mean = |value: Option<f64>| value.map_or("-".to_string(), |ms| format!("{ms:.3} ms"));
+        // An index lookup takes hundredths of a millisecond, which one decimal would hide.
+        let mean = |value: Option<f64>| match value {
+            None => "-".to_string(),
+            Some(ms) if ms < 1.0 => format!("{ms:.3} ms"),
+            Some(ms) => format!("{ms:.1} ms"),
+        };
         println!(
             "{}. {} ({}): {}\n   detected after {:.0} s, resolved {:.0} s later, CPU {} -> {}, \
              mean time {} -> {}\n   {}",
