@@ -5,15 +5,15 @@ use std::time::Instant;
 
 use chrono::Utc;
 use contracts::{
-    CompletionOutcome, DropIndex, Issue, IssueStatus, Resolution, ResolutionPath, Run, RunState,
-    ServerId, TimelineEventKind,
+    DropIndex, Issue, IssueStatus, Resolution, ResolutionPath, Run, RunState, ServerId,
+    TimelineEventKind,
 };
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
 use crate::execute::{BuildTimeouts, apply_timeouts, index_validity};
 use crate::preflight::access;
-use crate::resolution_step::{close_issue, fail_issue, set_issue_status};
+use crate::resolution_step::{close_resolved, fail_issue, set_issue_status};
 use crate::target::failed;
 use crate::{Context, Error, steps, target};
 
@@ -149,20 +149,5 @@ async fn resolve(
         mean_time_before_ms: None,
         mean_time_after_ms: None,
     };
-    close_issue(ctx, &issue, IssueStatus::Resolved, resolution).await?;
-    ctx.record(
-        &run,
-        TimelineEventKind::Resolved,
-        format!("Resolved: {}", issue.title),
-    )
-    .await?;
-    let run = steps::advance(ctx, &run, RunState::Completed, "Resolved").await?;
-    steps::report(
-        ctx,
-        &run,
-        CompletionOutcome::Completed {
-            issue_id: Some(issue.id),
-        },
-    )
-    .await
+    close_resolved(ctx, &run, &issue, resolution).await
 }

@@ -212,14 +212,25 @@ async fn resolve(
         mean_time_before_ms: Some(issue.evidence.mean_time_ms),
         mean_time_after_ms: verification.mean_after.mean_ms(),
     };
-    close_issue(ctx, &issue, IssueStatus::Resolved, resolution).await?;
+    close_resolved(ctx, &run, &issue, resolution).await
+}
+
+/// Closes the issue as resolved, records it on the timeline, completes the run and tells
+/// Platform Services.
+pub(crate) async fn close_resolved(
+    ctx: &Context,
+    run: &Run,
+    issue: &Issue,
+    resolution: Resolution,
+) -> Result<(), Error> {
+    close_issue(ctx, issue, IssueStatus::Resolved, resolution).await?;
     ctx.record(
-        &run,
+        run,
         TimelineEventKind::Resolved,
         format!("Resolved: {}", issue.title),
     )
     .await?;
-    let run = steps::advance(ctx, &run, RunState::Completed, "Resolved").await?;
+    let run = steps::advance(ctx, run, RunState::Completed, "Resolved").await?;
     steps::report(
         ctx,
         &run,
