@@ -1,6 +1,6 @@
-//! A runner killed with SIGKILL in the middle of an index build: the server stops the build
-//! when it notices the lost connection, a restarted runner drops the INVALID index it left,
-//! and the run ends with the table's locks released.
+//! A runner killed with SIGKILL in the middle of an index build. The server stops the build
+//! when it notices the lost connection, and a restarted runner drops the INVALID index it
+//! left. The run ends with the table's locks released.
 
 mod support;
 

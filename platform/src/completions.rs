@@ -88,7 +88,7 @@ impl Platform {
             LockChange::LeaseCleared => info!("run suspended; it keeps the lock until a decision"),
             LockChange::Released => info!("run finished; lock released"),
             LockChange::HandedOver { to } => {
-                info!(follow_up.run.id = %to, "run failed; its follow-up run holds the lock")
+                info!(follow_up.run.id = %to, "run failed; the lock passed to its follow-up run")
             }
         }
         Ok(change)

@@ -148,7 +148,7 @@ pub async fn build_index(
     })
 }
 
-/// Drops the index `schema.name` if it is INVALID and no backend is building it, and tells
+/// Drops the index `schema.name` if it is INVALID and no backend is building it, and returns
 /// whether nothing invalid is left. An index is INVALID while its concurrent build runs as well
 /// as after a failed one, and only a leftover may be dropped.
 pub async fn drop_leftover(

@@ -50,7 +50,7 @@ async fn parcel_indexes(client: &Client) -> (i64, i64) {
     (row.get(0), row.get(1))
 }
 
-/// Opens a session that holds a snapshot on another table and stays idle in its transaction,
+/// Opens a session that keeps a snapshot on another table and stays idle in its transaction,
 /// which a concurrent build must wait for.
 async fn hold_old_snapshot(database: &str) -> Client {
     let holder = support::connect(database).await;

@@ -996,8 +996,8 @@ async fn startup_sweep_drops_leftover() {
     );
 }
 
-/// An always-allow instruction for the public schema whose daily window opens `delay` from
-/// now and stays open for an hour, with the given table size limit.
+/// Creates an always-allow instruction for the public schema with the given table size limit,
+/// whose daily window opens `delay` from now and stays open for an hour.
 async fn instruction_opening_in(
     setup: &Setup,
     delay: chrono::Duration,
